@@ -1,0 +1,195 @@
+"""The ``pycompose`` command: global flags, lazy dispatch to one module per command,
+and the one place where errors become a message and an exit code.
+
+Start-up must stay fast: this module imports only the standard library. Each
+command lives in ``compose.cli.commands.<name>`` and is imported when it is run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+PROG = "pycompose"
+
+# command name -> (module under compose.cli.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "config": ("config", "Parse, resolve and render compose file in canonical format"),
+    "version": ("version", "Show the pycompose version information"),
+}
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """Docker Compose's global flags, as given on the command line."""
+
+    files: tuple[str, ...]
+    project_name: str | None
+    project_directory: str | None
+    env_files: tuple[str, ...]
+    profiles: tuple[str, ...]
+    ansi: str
+    progress: str
+    dry_run: bool
+    verbose: bool
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Define and run multi-container applications, daemonless.",
+        allow_abbrev=False,
+    )
+    g = parser.add_argument_group("global options")
+    g.add_argument("-f", "--file", dest="files", action="append", default=[], metavar="FILE",
+                   help="Compose configuration files ('-' reads standard input)")
+    g.add_argument("-p", "--project-name", metavar="NAME", help="Project name")
+    g.add_argument("--project-directory", metavar="DIR",
+                   help="Alternate working directory (default: the first file's directory)")
+    g.add_argument("--env-file", dest="env_files", action="append", default=[], metavar="FILE",
+                   help="Alternate environment file(s)")
+    g.add_argument("--profile", dest="profiles", action="append", default=[], metavar="NAME",
+                   help="Profile(s) to enable")
+    g.add_argument("--ansi", choices=("never", "always", "auto"), default="auto",
+                   help="Control when to print ANSI control characters")
+    g.add_argument("--progress", choices=("auto", "tty", "plain", "json", "quiet"), default="auto",
+                   help="Set type of progress output")
+    g.add_argument("--dry-run", action="store_true", help="Execute command in dry run mode")
+    g.add_argument("-v", "--verbose", action="store_true", help="Show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_module, text) in COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
+    sub.add_parser("help", help="Show help for a command")
+    return parser
+
+
+def _split_global(argv: Sequence[str]) -> tuple[list[str], str | None, list[str]]:
+    """Split ``argv`` into global flags, the command name and the command's own args."""
+    takes_value = {"-f", "--file", "-p", "--project-name", "--project-directory", "--env-file",
+                   "--profile", "--ansi", "--progress"}
+    head: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if not arg.startswith("-") or arg == "-":
+            return head, arg, list(argv[i + 1 :])
+        head.append(arg)
+        if arg in takes_value:
+            if i + 1 < len(argv):
+                head.append(argv[i + 1])
+            i += 2
+            continue
+        i += 1
+    if i < len(argv):
+        return head, argv[i], list(argv[i + 1 :])
+    return head, None, []
+
+
+def _global_options(ns: argparse.Namespace) -> GlobalOptions:
+    return GlobalOptions(
+        files=tuple(ns.files),
+        project_name=ns.project_name,
+        project_directory=ns.project_directory,
+        env_files=tuple(ns.env_files),
+        profiles=tuple(ns.profiles),
+        ansi=ns.ansi,
+        progress=ns.progress,
+        dry_run=ns.dry_run,
+        verbose=ns.verbose,
+    )
+
+
+def _load_command(name: str):  # -> module with add_arguments(parser) and run(opts, args) -> int
+    return importlib.import_module(f"compose.cli.commands.{COMMANDS[name][0]}")
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    module = _load_command(name)
+    parser = argparse.ArgumentParser(prog=f"{PROG} {name}", description=COMMANDS[name][1],
+                                     allow_abbrev=False)
+    module.add_arguments(parser)
+    return parser
+
+
+class _ArgError(Exception):
+    pass
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    def error(message: str) -> None:
+        raise _ArgError(f"{parser.prog}: {message}")
+
+    parser.error = error  # type: ignore[method-assign]
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in argv or "--verbose" in argv
+    try:
+        head, name, rest = _split_global(argv)
+        parser = build_parser()
+        ns = _parse(parser, head)
+        if name is None:
+            parser.print_help()
+            return 0
+        if name == "help":
+            if rest and rest[0] in COMMANDS:
+                command_parser(rest[0]).print_help()
+            else:
+                parser.print_help()
+            return 0
+        if name not in COMMANDS:
+            raise _ArgError(f"{PROG}: unknown command {name!r}; see '{PROG} --help'")
+        opts = _global_options(ns)
+        verbose = opts.verbose
+        cmd_parser = command_parser(name)
+        args = _parse(cmd_parser, rest)
+        return int(_load_command(name).run(opts, args) or 0)
+    except _ArgError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``pycompose config | head``): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        return _report(exc, verbose)
+
+
+def _report(exc: BaseException, verbose: bool) -> int:
+    from runtime.errors import PyComposeError
+
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc)
+    leaves = _leaves(exc)
+    ours = [e for e in leaves if isinstance(e, PyComposeError)]
+    if ours and len(ours) == len(leaves):
+        for e in ours:
+            print(f"{PROG}: {e.render()}", file=sys.stderr)
+        return max(e.exit_code for e in ours)
+    if not verbose:
+        print(f"{PROG}: internal error: {type(leaves[0]).__name__}: {leaves[0]} "
+              f"(run with -v for a traceback)", file=sys.stderr)
+    return 2
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        out: list[BaseException] = []
+        for e in exc.exceptions:
+            out.extend(_leaves(e))
+        return out
+    return [exc]

@@ -1,0 +1,112 @@
+"""Thin ctypes bindings for the Linux system calls Python 3.11's ``os`` lacks.
+
+Each wrapper raises ``OSError`` with the real errno (so callers can accept
+"already exists"/"already gone" by errno, never by message text).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+# unshare(2) / setns(2) / clone flags
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+# mount(2) flags
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_NOATIME = 1024
+MS_BIND = 4096
+MS_MOVE = 8192
+MS_REC = 16384
+MS_SILENT = 32768
+MS_UNBINDABLE = 1 << 17
+MS_PRIVATE = 1 << 18
+MS_SLAVE = 1 << 19
+MS_SHARED = 1 << 20
+MS_RELATIME = 1 << 21
+MS_STRICTATIME = 1 << 24
+
+# umount2(2) flags
+MNT_FORCE = 1
+MNT_DETACH = 2
+UMOUNT_NOFOLLOW = 8
+
+
+def _check(result: int, what: str, *paths: str | bytes | None) -> int:
+    if result == -1:
+        err = ctypes.get_errno()
+        names = [os.fsdecode(p) for p in paths if p is not None]
+        raise OSError(err, f"{what}: {os.strerror(err)}", *names[:2])
+    return result
+
+
+def _b(path: str | bytes | os.PathLike[str] | None) -> bytes | None:
+    return None if path is None else os.fsencode(path)
+
+
+def mount(
+    source: str | os.PathLike[str] | None,
+    target: str | os.PathLike[str],
+    fstype: str | None = None,
+    flags: int = 0,
+    data: str | bytes | None = None,
+) -> None:
+    src, tgt = _b(source), _b(target)
+    fs = fstype.encode() if fstype else None
+    opt = data.encode() if isinstance(data, str) else data
+    _check(_libc.mount(src, tgt, fs, ctypes.c_ulong(flags), opt), "mount", src, tgt)
+
+
+def umount(target: str | os.PathLike[str], flags: int = 0) -> None:
+    tgt = _b(target)
+    _check(_libc.umount2(tgt, ctypes.c_int(flags)), "umount", tgt)
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def setns(fd: int, nstype: int = 0) -> None:
+    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
+def pivot_root(new_root: str | os.PathLike[str], put_old: str | os.PathLike[str]) -> None:
+    SYS_pivot_root = {"x86_64": 155, "aarch64": 41}[os.uname().machine]
+    new, old = _b(new_root), _b(put_old)
+    _check(_libc.syscall(ctypes.c_long(SYS_pivot_root), new, old), "pivot_root", new, old)
+
+
+def sethostname(name: str) -> None:
+    raw = name.encode()
+    _check(_libc.sethostname(raw, ctypes.c_size_t(len(raw))), "sethostname")
+
+
+def setdomainname(name: str) -> None:
+    raw = name.encode()
+    _check(_libc.setdomainname(raw, ctypes.c_size_t(len(raw))), "setdomainname")
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+    return _check(
+        _libc.prctl(
+            ctypes.c_int(option),
+            ctypes.c_ulong(arg2),
+            ctypes.c_ulong(arg3),
+            ctypes.c_ulong(arg4),
+            ctypes.c_ulong(arg5),
+        ),
+        "prctl",
+    )
