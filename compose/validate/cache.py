@@ -1,0 +1,87 @@
+"""Remember documents that passed schema validation, on disk, across runs.
+
+An entry is a file named by the SHA-256 of (schema digest, canonical JSON of the
+document); its content is that same digest, so a truncated or foreign file is simply
+not a hit. Writes are atomic (temporary file + rename) and every failure to read or
+write is ignored: the cache can only make validation faster, never change its result.
+
+Where: ``$PYCOMPOSE_CACHE/validation`` if set (``PYCOMPOSE_CACHE=off`` disables the
+cache), else ``$XDG_CACHE_HOME/pycompose/validation``, else ``~/.cache/pycompose/validation``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DISABLED = {"off", "0", "none", "false"}
+
+
+def cache_dir() -> Path | None:
+    """The directory of validation entries, or ``None`` when caching is off."""
+    explicit = os.environ.get("PYCOMPOSE_CACHE")
+    if explicit is not None:
+        if explicit.strip().lower() in DISABLED or not explicit.strip():
+            return None
+        return Path(explicit) / "validation"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "pycompose" / "validation"
+
+
+def _plain(value: Any) -> Any:
+    """JSON cannot tell 1 from 1.0 or NaN from a string: tag floats so keys stay exact."""
+    if isinstance(value, float):
+        return {"\0f": "nan" if math.isnan(value) else repr(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def document_key(schema_digest: str, data: Any) -> str:
+    """The cache key of ``data`` validated against the schema with ``schema_digest``."""
+    text = json.dumps(_plain(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    h = hashlib.sha256()
+    h.update(schema_digest.encode())
+    h.update(b"\n")
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def is_known_valid(key: str, directory: Path | None = None) -> bool:
+    directory = directory if directory is not None else cache_dir()
+    if directory is None:
+        return False
+    try:
+        return (directory / key[:2] / key).read_text(encoding="ascii") == key
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+
+
+def remember_valid(key: str, directory: Path | None = None) -> None:
+    directory = directory if directory is not None else cache_dir()
+    if directory is None:
+        return
+    target = directory / key[:2] / key
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(key)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+

@@ -1,0 +1,59 @@
+"""The project's own Compose schema: where it lives, its digest, and a validator for it.
+
+``jsonschema`` is slow to import and to build validators, so both happen lazily, once
+per process, and only when a document is not already known to be valid (see
+:mod:`compose.validate.cache`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "schemas" / "compose-spec.json"
+
+
+@functools.cache
+def schema_bytes() -> bytes:
+    """The schema file as shipped (package data of ``schemas``)."""
+    try:
+        from importlib.resources import files
+
+        return files("schemas").joinpath("compose-spec.json").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return SCHEMA_PATH.read_bytes()
+
+
+@functools.cache
+def schema_digest() -> str:
+    """Identifies the schema version: any edit to the file changes it (and the cache keys)."""
+    return hashlib.sha256(schema_bytes()).hexdigest()[:16]
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    return json.loads(schema_bytes())
+
+
+@functools.cache
+def validator() -> Any:
+    """A ``jsonschema`` Draft 7 validator for :func:`schema` (built once)."""
+    from jsonschema import Draft7Validator
+
+    return Draft7Validator(schema())
+
+
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local ``$ref`` (``#/definitions/x``) to the schema it names."""
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local references are supported: {ref}")
+        target: Any = schema()
+        for part in ref[2:].split("/"):
+            target = target[part]
+        node = target
+    return node

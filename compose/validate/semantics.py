@@ -1,0 +1,378 @@
+"""Checks of the merged project that a schema cannot express.
+
+Input is the canonical project (the shape ``pycompose config --format json`` prints:
+long syntax everywhere). Each rule is one function in the ``SERVICE_RULES`` or
+``PROJECT_RULES`` table that yields :class:`Finding` s; :func:`check_project` raises
+the first as a located :class:`ConfigError`.
+
+The rules follow what Docker Compose refuses after loading (compose-go
+``checkConsistency``), with messages that name the exact key. References to other
+services are checked per kind (``links``, ``volumes_from``, ``network_mode``, ...)
+so the message says which reference is wrong. Dependency cycles are checked
+elsewhere (``compose.graph``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compose.errors import ConfigError, format_path
+from compose.validate.messages import suggest
+
+Path = tuple[str | int, ...]
+Locator = Callable[[tuple[Any, ...]], "tuple[str, int, int] | None"]
+
+SERVICE_PREFIX = "service:"
+CONTAINER_PREFIX = "container:"
+HEALTHCHECK_KINDS = ("CMD", "CMD-SHELL", "NONE")
+WATCH_ACTIONS_WITHOUT_TARGET = ("rebuild", "restart")
+NAMESPACE_KEYS = ("network_mode", "ipc", "pid", "uts", "cgroup")
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    """Read-only view of the canonical project the rules look at."""
+
+    data: Mapping[str, Any]
+    disabled: frozenset[str] = field(default_factory=frozenset)
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.data.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def services(self) -> Mapping[str, Any]:
+        return self.section("services")
+
+
+def _undefined(kind: str, name: str, defined: Collection[str]) -> tuple[str, str | None]:
+    hint = suggest(name, defined)
+    if hint is None:
+        hint = f"defined {kind}s: " + ", ".join(sorted(defined)) if defined else f"no {kind}s are defined"
+    return f"undefined {kind} {name!r}", hint
+
+
+def _service_ref(project: Project, path: Path, name: str, what: str) -> Iterator[Finding]:
+    if name in project.services:
+        return
+    if name in project.disabled:
+        yield Finding(path, f"{what} service {name!r}, which is not enabled by the active profiles",
+                      "enable its profile, or add it with --profile")
+        return
+    message, hint = _undefined("service", name, list(project.services))
+    yield Finding(path, f"{what} {message}", hint)
+
+
+# -- service rules --------------------------------------------------------------------
+
+
+def image_or_build(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    if not svc.get("image") and svc.get("build") is None and svc.get("provider") is None:
+        yield Finding(("services", name), "has neither an image nor a build context",
+                      "set 'image', or 'build' to build one")
+
+
+def build_settings(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    build = svc.get("build")
+    if not isinstance(build, Mapping):
+        return
+    here: Path = ("services", name, "build")
+    if build.get("dockerfile") and build.get("dockerfile_inline"):
+        yield Finding((*here, "dockerfile_inline"), "'dockerfile' and 'dockerfile_inline' cannot both be set")
+    contexts = build.get("additional_contexts")
+    if isinstance(contexts, Mapping):
+        for ctx, value in contexts.items():
+            if isinstance(value, str) and value.startswith(SERVICE_PREFIX):
+                target = value[len(SERVICE_PREFIX):]
+                path = (*here, "additional_contexts", ctx)
+                if target not in project.services:
+                    yield from _service_ref(project, path, target, "additional context refers to")
+                elif project.services[target].get("build") is None:
+                    yield Finding(path, f"additional context refers to service {target!r}, which has no build")
+    platforms = build.get("platforms")
+    platform = svc.get("platform")
+    if platforms and platform and platform not in platforms:
+        yield Finding((*here, "platforms"), f"must include the service's platform {platform!r}")
+    secrets = build.get("secrets") or ()
+    for i, ref in enumerate(secrets):
+        source = ref.get("source") if isinstance(ref, Mapping) else ref
+        if isinstance(source, str) and source not in project.section("secrets"):
+            message, hint = _undefined("secret", source, list(project.section("secrets")))
+            yield Finding((*here, "secrets", i), message, hint)
+
+
+def networks(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    joined = svc.get("networks")
+    if not joined:
+        return
+    if svc.get("network_mode"):
+        yield Finding(("services", name, "network_mode"), "'network_mode' and 'networks' cannot both be set")
+    defined = project.section("networks")
+    names = joined if isinstance(joined, list) else list(joined)
+    for i, net in enumerate(names):
+        if net == "default" or net in defined:
+            continue
+        message, hint = _undefined("network", net, list(defined))
+        key = i if isinstance(joined, list) else net
+        yield Finding(("services", name, "networks", key), message, hint)
+
+
+def healthcheck_test(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    check = svc.get("healthcheck")
+    test = check.get("test") if isinstance(check, Mapping) else None
+    if isinstance(test, list) and test and test[0] not in HEALTHCHECK_KINDS:
+        yield Finding(("services", name, "healthcheck", "test"),
+                      f"a test list must start with \"CMD\", \"CMD-SHELL\" or \"NONE\", not {test[0]!r}",
+                      'e.g. ["CMD", "curl", "-f", "http://localhost"]')
+
+
+def depends_on(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    deps = svc.get("depends_on")
+    if isinstance(deps, list):
+        deps = {d: {} for d in deps}
+    if not isinstance(deps, Mapping):
+        return
+    for dep, cfg in deps.items():
+        if dep in project.services:
+            continue
+        required = cfg.get("required", True) if isinstance(cfg, Mapping) else True
+        if dep in project.disabled and required is False:
+            continue
+        yield from _service_ref(project, ("services", name, "depends_on", dep), dep, "depends on")
+
+
+def links(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    for i, link in enumerate(svc.get("links") or ()):
+        parts = str(link).split(":")
+        target = parts[0] if len(parts) == 2 else str(link)
+        yield from _service_ref(project, ("services", name, "links", i), target, "links to")
+
+
+def volumes_from(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    for i, ref in enumerate(svc.get("volumes_from") or ()):
+        ref = str(ref)
+        if ref.startswith(CONTAINER_PREFIX):
+            continue
+        target = ref.split(":")[0]
+        yield from _service_ref(project, ("services", name, "volumes_from", i), target, "takes volumes from")
+
+
+def shared_namespaces(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    for key in NAMESPACE_KEYS:
+        value = svc.get(key)
+        if isinstance(value, str) and value.startswith(SERVICE_PREFIX):
+            target = value[len(SERVICE_PREFIX):]
+            yield from _service_ref(project, ("services", name, key), target, f"{key} shares with")
+
+
+def extends(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    ext = svc.get("extends")
+    if isinstance(ext, str):
+        ext = {"service": ext}
+    if isinstance(ext, Mapping) and not ext.get("file") and isinstance(ext.get("service"), str):
+        yield from _service_ref(project, ("services", name, "extends"), ext["service"], "extends")
+
+
+def _references(svc: Mapping[str, Any], key: str) -> Iterator[tuple[int, str]]:
+    for i, ref in enumerate(svc.get(key) or ()):
+        source = ref.get("source") if isinstance(ref, Mapping) else ref
+        if isinstance(source, str):
+            yield i, source
+
+
+def resources(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    """Named volumes, secrets, configs and models must be declared at the top level."""
+    for i, vol in enumerate(svc.get("volumes") or ()):
+        if isinstance(vol, Mapping) and vol.get("type") == "volume" and vol.get("source"):
+            source = vol["source"]
+            if source not in project.section("volumes"):
+                message, hint = _undefined("volume", source, list(project.section("volumes")))
+                yield Finding(("services", name, "volumes", i), message, hint)
+    for key, kind in (("configs", "config"), ("secrets", "secret")):
+        defined = project.section(key)
+        for i, source in _references(svc, key):
+            if source not in defined:
+                message, hint = _undefined(kind, source, list(defined))
+                yield Finding(("services", name, key, i), message, hint)
+    models = svc.get("models")
+    names = models if isinstance(models, list) else list(models or ())
+    for model in names:
+        if model not in project.section("models"):
+            message, hint = _undefined("model", model, list(project.section("models")))
+            yield Finding(("services", name, "models", model), message, hint)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$", re.I)
+
+
+def _bytes(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    m = _SIZE.match(str(value))
+    if not m:
+        return None
+    return float(m.group(1)) * _UNITS[m.group(2).lower()]
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
+# (service key, deploy path, how to compare)
+_DEPLOY_TWINS: tuple[tuple[str, tuple[str, ...], Callable[[Any], float | None]], ...] = (
+    ("cpus", ("resources", "limits", "cpus"), _number),
+    ("mem_limit", ("resources", "limits", "memory"), _bytes),
+    ("mem_reservation", ("resources", "reservations", "memory"), _bytes),
+    ("pids_limit", ("resources", "limits", "pids"), _number),
+)
+
+
+def scale_and_limits(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    here: Path = ("services", name)
+    deploy = svc.get("deploy") if isinstance(svc.get("deploy"), Mapping) else None
+    scale = _number(svc.get("scale"))
+    replicas = _number(_get(deploy, "replicas"))
+    if scale is not None and replicas is not None and scale != replicas:
+        yield Finding((*here, "scale"), "'scale' and 'deploy.replicas' are set to different values")
+    if scale is not None and scale < 0:
+        yield Finding((*here, "scale"), "must be greater than or equal to 0")
+    if replicas is not None and replicas < 0:
+        yield Finding((*here, "deploy", "replicas"), "must be greater than or equal to 0")
+    for key, where, convert in _DEPLOY_TWINS:
+        mine, theirs = convert(svc.get(key)), convert(_get(deploy, *where))
+        if mine and theirs is not None and not math.isclose(mine, theirs, rel_tol=1e-6):
+            dotted = ".".join(("deploy", *where))
+            yield Finding((*here, key), f"{key!r} and {dotted!r} are set to different values")
+    count = scale if scale is not None else replicas if replicas is not None else 1
+    if count > 1 and svc.get("container_name"):
+        attr = "scale" if scale is not None else "deploy.replicas"
+        yield Finding((*here, "container_name"), f"cannot be set when {attr} is {int(count)}",
+                      "container names must be unique")
+
+
+def develop_watch(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    for i, rule in enumerate(_get(svc, "develop", "watch") or ()):
+        if isinstance(rule, Mapping) and not rule.get("target") \
+                and rule.get("action") not in WATCH_ACTIONS_WITHOUT_TARGET:
+            yield Finding(("services", name, "develop", "watch", i),
+                          f"'target' is required for action {rule.get('action')!r}")
+
+
+def mount_targets(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    seen: dict[str, Path] = {}
+    tmpfs = svc.get("tmpfs")
+    entries = [tmpfs] if isinstance(tmpfs, str) else list(tmpfs or ())
+    found: list[tuple[Path, str]] = []
+    for i, entry in enumerate(entries):
+        found.append((("services", name, "tmpfs", i), str(entry).split(":", 1)[0]))
+    for i, vol in enumerate(svc.get("volumes") or ()):
+        if isinstance(vol, Mapping) and isinstance(vol.get("target"), str):
+            found.append((("services", name, "volumes", i), vol["target"]))
+    for path, target in found:
+        if target in seen:
+            yield Finding(path, f"target {target} is already mounted by {format_path(seen[target])}")
+        else:
+            seen[target] = path
+
+
+SERVICE_RULES: tuple[Callable[[Project, str, Mapping[str, Any]], Iterator[Finding]], ...] = (
+    image_or_build,
+    build_settings,
+    networks,
+    healthcheck_test,
+    depends_on,
+    links,
+    volumes_from,
+    shared_namespaces,
+    extends,
+    resources,
+    scale_and_limits,
+    develop_watch,
+    mount_targets,
+)
+
+
+# -- project rules --------------------------------------------------------------------
+
+
+def secrets_have_source(project: Project) -> Iterator[Finding]:
+    for name, secret in project.section("secrets").items():
+        if not isinstance(secret, Mapping) or secret.get("external"):
+            continue
+        if not secret.get("file") and not secret.get("environment"):
+            yield Finding(("secrets", name), "must set 'file' or 'environment' (or be 'external')")
+
+
+def unique_container_names(project: Project) -> Iterator[Finding]:
+    owners: dict[str, str] = {}
+    for name, svc in project.services.items():
+        cname = svc.get("container_name") if isinstance(svc, Mapping) else None
+        if not isinstance(cname, str) or not cname:
+            continue
+        if cname in owners:
+            yield Finding(("services", name, "container_name"),
+                          f"container name {cname!r} is already used by service {owners[cname]!r}",
+                          "container names must be unique")
+        else:
+            owners[cname] = name
+
+
+PROJECT_RULES: tuple[Callable[[Project], Iterator[Finding]], ...] = (
+    secrets_have_source,
+    unique_container_names,
+)
+
+
+def findings(data: Mapping[str, Any], disabled: Collection[str] = ()) -> Iterator[Finding]:
+    """Every problem of the project, services first (in file order), then the rest."""
+    project = Project(data, frozenset(disabled))
+    for name, svc in project.services.items():
+        if not isinstance(svc, Mapping):
+            continue
+        for rule in SERVICE_RULES:
+            yield from rule(project, name, svc)
+    for project_rule in PROJECT_RULES:
+        yield from project_rule(project)
+
+
+def check_project(data: Mapping[str, Any], locate: Locator, disabled: Collection[str] = ()) -> None:
+    """Raise :class:`ConfigError` for the first semantic problem of the merged project.
+
+    ``locate(path)`` gives ``(file, line, column)`` of a path of the merged project
+    (or ``None``); ``disabled`` names services left out by the active profiles, so a
+    reference to one of them can say so.
+    """
+    for finding in findings(data, disabled):
+        where = locate(finding.path)
+        file, line, column = where if where else (None, None, None)
+        raise ConfigError(finding.message, file=file, line=line, column=column, path=finding.path,
+                          hint=finding.hint)
