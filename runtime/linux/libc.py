@@ -110,3 +110,70 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
         ),
         "prctl",
     )
+
+
+# prctl(2) options
+PR_SET_PDEATHSIG = 1
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+_SYSCALLS = {
+    "x86_64": {"pidfd_open": 434, "pidfd_send_signal": 424, "capget": 125, "capset": 126},
+    "aarch64": {"pidfd_open": 434, "pidfd_send_signal": 424, "capget": 90, "capset": 91},
+}
+
+
+def _nr(name: str) -> int:
+    return _SYSCALLS[os.uname().machine][name]
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32))
+
+
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def capset(effective: int, permitted: int, inheritable: int) -> None:
+    """Set this thread's capability sets (64-bit masks)."""
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    for i in range(2):
+        shift = 32 * i
+        data[i].effective = (effective >> shift) & 0xFFFFFFFF
+        data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
+        data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+    _check(_libc.syscall(ctypes.c_long(_nr("capset")), ctypes.byref(header), data), "capset")
+
+
+def capget(pid: int = 0) -> tuple[int, int, int]:
+    """(effective, permitted, inheritable) of ``pid`` (0: this thread)."""
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, pid)
+    data = (_CapData * 2)()
+    _check(_libc.syscall(ctypes.c_long(_nr("capget")), ctypes.byref(header), data), "capget")
+    eff = data[0].effective | (data[1].effective << 32)
+    perm = data[0].permitted | (data[1].permitted << 32)
+    inh = data[0].inheritable | (data[1].inheritable << 32)
+    return eff, perm, inh
+
+
+def pidfd_open(pid: int) -> int:
+    """A pidfd for ``pid``: readable once the process has exited, immune to pid reuse."""
+    return _check(_libc.syscall(ctypes.c_long(_nr("pidfd_open")), ctypes.c_int(pid), ctypes.c_uint(0)),
+                  "pidfd_open")
+
+
+def pidfd_send_signal(pidfd: int, sig: int) -> None:
+    _check(
+        _libc.syscall(ctypes.c_long(_nr("pidfd_send_signal")), ctypes.c_int(pidfd), ctypes.c_int(sig),
+                      None, ctypes.c_uint(0)),
+        "pidfd_send_signal",
+    )
