@@ -1,0 +1,299 @@
+"""The merged compose model made complete: what ``docker compose config --format json``
+prints.
+
+Steps, in Docker Compose's order:
+
+1. defaults of the long forms (``DEFAULTS``: port protocol and mode, secret targets,
+   build context, device request count);
+2. relative paths resolved against the project directory (:mod:`compose.loader.paths`);
+3. implied values: the ``default`` network and ``networks: {default: null}`` for
+   services without one, ``dockerfile: Dockerfile``, environment names without a value
+   taken from the environment, ``depends_on`` entries implied by ``links``,
+   ``volumes_from`` and ``service:`` namespaces, resource ``name:`` from the project;
+4. every field cast to its type (:mod:`compose.loader.transform.fields`);
+5. ``env_file`` and ``label_file`` contents read into ``environment``/``labels``;
+6. networks, volumes, secrets and configs that no service uses left out.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from compose.errors import ConfigError
+from compose.loader import paths
+from compose.loader.transform.canonical import matches
+from compose.loader.transform.fields import shape
+from compose.loader.transform.volumes import clean_path
+from compose.loader.yamlsource import Path
+
+__all__ = ["DEFAULTS", "normalize"]
+
+RESOURCES = ("networks", "volumes", "secrets", "configs")
+_NAMESPACES = ("network_mode", "ipc", "pid", "uts", "cgroup")
+
+
+def _port_defaults(value: Any, path: Path) -> Any:
+    if isinstance(value, dict):
+        return {**value, "protocol": value.get("protocol", "tcp"), "mode": value.get("mode", "ingress")}
+    return value
+
+
+def _secret_target(value: Any, path: Path) -> Any:
+    if isinstance(value, dict) and "target" not in value:
+        return {**value, "target": f"/run/secrets/{value.get('source')}"}
+    return value
+
+
+def _build_context(value: Any, path: Path) -> Any:
+    if isinstance(value, dict) and "context" not in value:
+        return {**value, "context": "."}
+    return value
+
+
+def _device_count(value: Any, path: Path) -> Any:
+    if isinstance(value, dict) and "count" not in value and "device_ids" not in value:
+        return {**value, "count": "all"}
+    return value
+
+
+DEFAULTS: dict[tuple[str, ...], Callable[[Any, Path], Any]] = {
+    ("services", "*", "build"): _build_context,
+    ("services", "*", "secrets", "*"): _secret_target,
+    ("services", "*", "ports", "*"): _port_defaults,
+    ("services", "*", "deploy", "resources", "reservations", "devices", "*"): _device_count,
+    ("services", "*", "gpus", "*"): _device_count,
+}
+
+
+def set_defaults(value: Any, path: Path = ()) -> Any:
+    """``value`` with the ``DEFAULTS`` filled in (a copy)."""
+    for pattern, fill in DEFAULTS.items():
+        if matches(pattern, path):
+            value = fill(value, path)
+            break
+    if isinstance(value, dict):
+        return {k: set_defaults(item, (*path, k)) for k, item in value.items()}
+    if isinstance(value, list):
+        return [set_defaults(item, (*path, i)) for i, item in enumerate(value)]
+    return value
+
+
+def _resolve_env(value: Any, environ: Mapping[str, str], keep_empty: bool) -> Any:
+    """Names without a value take it from ``environ``; unknown ones are kept (as null) or
+    dropped."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if item is not None:
+                out[key] = item
+            elif key in environ:
+                out[key] = environ[key]
+            elif keep_empty:
+                out[key] = None
+        return out
+    if isinstance(value, list):
+        items: list[Any] = []
+        for item in value:
+            if isinstance(item, str) and "=" not in item:
+                if item in environ:
+                    items.append(f"{item}={environ[item]}")
+                elif keep_empty:
+                    items.append(item)
+            else:
+                items.append(item)
+        return items
+    return value
+
+
+def _implied_dependency(restart: bool) -> dict[str, Any]:
+    return {"condition": "service_started", "restart": restart, "required": True}
+
+
+def _normalize_service(service: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    if service.get("pull_policy") == "if_not_present":
+        service["pull_policy"] = "missing"
+    build = service.get("build")
+    if isinstance(build, dict):
+        build = {**build}
+        if build.get("context") is None:
+            build["context"] = "."
+        if build.get("dockerfile") is None and build.get("dockerfile_inline") is None:
+            build["dockerfile"] = "Dockerfile"
+        if "args" in build:
+            build["args"] = _resolve_env(build["args"], environ, keep_empty=False)
+        service["build"] = build
+    if "environment" in service:
+        service["environment"] = _resolve_env(service["environment"], environ, keep_empty=True)
+    depends_on = dict(service.get("depends_on") or {})
+    for link in service.get("links") or []:
+        parts = str(link).split(":")
+        name = parts[0] if len(parts) == 2 else str(link)
+        depends_on.setdefault(name, _implied_dependency(True))
+    for key in _NAMESPACES:
+        ref = service.get(key)
+        if isinstance(ref, str) and ref.startswith("service:"):
+            depends_on.setdefault(ref.removeprefix("service:"), _implied_dependency(True))
+    if isinstance(service.get("volumes"), list):
+        service["volumes"] = [
+            {**vol, "target": clean_path(str(vol.get("target", "")))} if isinstance(vol, dict) else vol
+            for vol in service["volumes"]
+        ]
+    for ref in service.get("volumes_from") or []:
+        if not str(ref).startswith("container:"):
+            depends_on.setdefault(str(ref).split(":")[0], _implied_dependency(False))
+    if depends_on:
+        service["depends_on"] = depends_on
+    return service
+
+
+def _default_networks(data: dict[str, Any]) -> None:
+    networks = dict(data.get("networks") or {})
+    uses_default = False
+    for name, service in (data.get("services") or {}).items():
+        if "provider" in service or "network_mode" in service:
+            continue
+        nets = service.get("networks")
+        if not nets:
+            service["networks"] = {"default": None}
+            uses_default = True
+        elif "default" in nets:
+            uses_default = True
+        data["services"][name] = service
+    if uses_default and "default" not in networks:
+        networks["default"] = None
+    if networks:
+        data["networks"] = networks
+
+
+def _name_resources(data: dict[str, Any], project_name: str) -> None:
+    for kind in RESOURCES:
+        if kind not in data:
+            continue
+        named: dict[str, Any] = {}
+        for key, resource in (data[kind] or {}).items():
+            resource = dict(resource or {})
+            if resource.get("name") is None:
+                external = str(resource.get("external", "")).lower() in ("true", "1", "t")
+                resource["name"] = key if external else f"{project_name}_{key}"
+            named[key] = resource
+        data[kind] = named
+
+
+def _resource_environment(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, config in (data.get("configs") or {}).items():
+        env = config.get("environment") if isinstance(config, dict) else None
+        if isinstance(env, str) and env in environ:
+            data["configs"][name] = {**config, "content": environ[env]}
+
+
+def _read_env_files(service: dict[str, Any], environ: Mapping[str, str], path: Path) -> None:
+    """Docker Compose's order: environment names resolved, env files read (later files
+    win), then the service's own ``environment`` on top. ``env_file`` is dropped."""
+    from compose.loader import dotenv
+
+    environment: dict[str, Any] = dict(service.get("environment") or {})
+    for key, value in list(environment.items()):
+        if value is None and key in environ:
+            environment[key] = environ[key]
+    merged: dict[str, str] = {k: val for k, val in environment.items() if val is not None}
+
+    def lookup(name: str) -> str | None:
+        if name in environ:
+            return environ[name]
+        value = environment.get(name)
+        return value if isinstance(value, str) else None
+
+    for i, entry in enumerate(service.pop("env_file", None) or []):
+        file = entry["path"] if isinstance(entry, dict) else str(entry)
+        required = entry.get("required", True) if isinstance(entry, dict) else True
+        if not os.path.exists(file):
+            if required is True or str(required).lower() == "true":
+                raise ConfigError(f"env file {file} not found", path=(*path, "env_file", i))
+            continue
+        try:
+            with open(file, encoding="utf-8", errors="surrogateescape") as stream:
+                text = stream.read()
+        except OSError as exc:
+            raise ConfigError(f"cannot read env file {file}: {exc.strerror}", path=(*path, "env_file", i)) from None
+        dotenv.parse(text, lookup, into=merged, file=file)
+    out: dict[str, Any] = dict(merged)
+    out.update(environment)
+    if out:
+        service["environment"] = out
+    else:
+        service.pop("environment", None)
+
+
+def _read_label_files(service: dict[str, Any], path: Path) -> None:
+    from compose.loader import dotenv
+
+    files = service.pop("label_file", None) or []
+    labels: dict[str, str] = {}
+    for i, file in enumerate(files):
+        if not os.path.exists(file):
+            raise ConfigError(f"label file {file} not found", path=(*path, "label_file", i))
+        with open(file, encoding="utf-8", errors="surrogateescape") as stream:
+            dotenv.parse(stream.read(), labels.get, into=labels, file=file)
+    labels.update(service.get("labels") or {})
+    if labels:
+        service["labels"] = labels
+
+
+def _used_resources(services: Mapping[str, Any]) -> dict[str, set[str]]:
+    used: dict[str, set[str]] = {kind: set() for kind in RESOURCES}
+    for service in services.values():
+        used["networks"].update(service.get("networks") or {})
+        for vol in service.get("volumes") or []:
+            if vol.get("type") == "volume" and vol.get("source"):
+                used["volumes"].add(vol["source"])
+        for secret in [*(service.get("secrets") or []), *((service.get("build") or {}).get("secrets") or [])]:
+            used["secrets"].add(secret.get("source", ""))
+        for config in service.get("configs") or []:
+            used["configs"].add(config.get("source", ""))
+    return used
+
+
+def _shape_project(data: dict[str, Any], project_name: str) -> dict[str, Any]:
+    services = {name: shape("service", service, ("services", name))
+                for name, service in (data.get("services") or {}).items()}
+    out: dict[str, Any] = {"name": project_name, "services": services}
+    kinds = {"networks": "network", "volumes": "volume", "secrets": "file_object", "configs": "file_object"}
+    for kind, struct in kinds.items():
+        out[kind] = {key: shape(struct, value, (kind, key)) for key, value in (data.get(kind) or {}).items()}
+    for key, value in data.items():
+        if key.startswith("x-"):
+            out[key] = value
+    return out
+
+
+def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
+              project_name: str, resolve_paths: bool = True) -> dict:
+    """After merging: defaults (default network, `name:` of networks/volumes/secrets/configs,
+    `networks: {default: null}` for services, `command: null`/`entrypoint: null`, build context/
+    dockerfile defaults, depends_on long form...), relative paths resolved against the project dir,
+    env_file contents read into `environment`, and so on: the result is exactly what
+    `docker compose config --format json` prints."""
+    data = set_defaults(copy.deepcopy(data))
+    data.pop("version", None)
+    if resolve_paths:
+        data = paths.resolve_paths(data, working_dir, environ)
+    _resource_environment(data, environ)
+    _default_networks(data)
+    services = data.get("services") or {}
+    data["services"] = {name: _normalize_service(dict(service or {}), environ) for name, service in services.items()}
+    _name_resources(data, project_name)
+    project = _shape_project(data, project_name)
+    for name, service in project["services"].items():
+        _read_env_files(service, environ, ("services", name))
+        _read_label_files(service, ("services", name))
+    used = _used_resources(project["services"])
+    for kind in RESOURCES:
+        kept = {key: value for key, value in project[kind].items() if key in used[kind]}
+        if kept:
+            project[kind] = kept
+        else:
+            del project[kind]
+    return project

@@ -1,0 +1,209 @@
+"""Scalar casts of the compose model, with Docker Compose's meanings and spellings.
+
+Durations (``1m30s``, also ``d`` and ``w``), byte sizes (``64m`` -> 67108864),
+CPU counts (single precision, printed shortest), file modes (``0440``), shell
+command lines (split as Docker Compose splits them: quotes, backslashes, and the
+line ends at an unquoted ``;``, ``&``, ``|``, ``<`` or ``>``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from typing import Any
+
+_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9,
+       "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
+_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h|d|w)")
+_BYTES = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_BYTE_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+class CastError(ValueError):
+    """A value that cannot be read as the type its key needs."""
+
+
+def parse_duration(value: Any) -> int:
+    """``"1m30s"`` -> nanoseconds. Go's syntax plus ``d`` (days) and ``w`` (weeks)."""
+    text = "true" if value is True else "false" if value is False else str(value)
+    body = text
+    sign = 1
+    if body[:1] in "+-" and body:
+        sign = -1 if body[0] == "-" else 1
+        body = body[1:]
+    if body == "0":
+        return 0
+    if not body:
+        raise CastError(f"invalid duration {text!r}")
+    total = 0
+    pos = 0
+    while pos < len(body):
+        m = _DURATION_PART.match(body, pos)
+        if not m or m.group(1) in ("", "."):
+            raise CastError(f"invalid duration {text!r}", "expected a number and a unit, as in 10s or 1m30s")
+        number, unit = m.group(1), m.group(2)
+        whole, _, frac = number.partition(".")
+        ns = int(whole or "0") * _NS[unit]
+        if frac:
+            ns += int(frac) * _NS[unit] // 10 ** len(frac)
+        total += ns
+        pos = m.end()
+    return sign * total
+
+
+def _fraction(value: int, digits: int) -> str:
+    whole, rest = divmod(value, 10**digits)
+    frac = f"{rest:0{digits}d}".rstrip("0")
+    return f"{whole}.{frac}" if frac else str(whole)
+
+
+def format_duration(ns: int) -> str:
+    """Nanoseconds -> Go's ``time.Duration.String()``: ``1m30s``, ``1.5s``, ``500ms``."""
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    u = abs(ns)
+    if u < 10**9:
+        if u < 10**3:
+            return f"{sign}{u}ns"
+        if u < 10**6:
+            return f"{sign}{_fraction(u, 3)}µs"
+        return f"{sign}{_fraction(u, 6)}ms"
+    hours, rest = divmod(u, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    seconds = _fraction(rest, 9)
+    if hours:
+        return f"{sign}{hours}h{minutes}m{seconds}s"
+    if minutes:
+        return f"{sign}{minutes}m{seconds}s"
+    return f"{sign}{seconds}s"
+
+
+def duration(value: Any) -> str:
+    """Any accepted duration spelling -> Go's canonical one."""
+    return format_duration(parse_duration(value))
+
+
+def ram_bytes(value: Any) -> int:
+    """``"64m"`` -> 67108864 (binary multiples, as Docker reads memory sizes)."""
+    if isinstance(value, bool):
+        raise CastError(f"invalid size {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    m = _BYTES.match(str(value))
+    if not m:
+        raise CastError(f"invalid size {value!r}", "expected a number with an optional unit: b, k, m, g, t, p")
+    number = float(m.group(1)) if m.group(1).count(".") <= 1 else float(m.group(1).split(".")[0])
+    unit = (m.group(2) or "").lower()
+    return int(number * _BYTE_UNITS.get(unit, 1))
+
+
+def float32(value: Any) -> int | float:
+    """A single-precision number as Go prints it (shortest digits; integral -> int)."""
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise CastError(f"invalid number {value!r}")
+    single = struct.unpack("f", struct.pack("f", number))[0]
+    for digits in range(1, 10):
+        text = f"{single:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            break
+    result = float(text)
+    return int(result) if result.is_integer() and abs(result) < 2**53 else result
+
+
+def file_mode(value: Any) -> str:
+    """A mode as Docker Compose prints it: ``0440`` (octal, with a leading 0)."""
+    if isinstance(value, str):
+        try:
+            number = int(value, 8)
+        except ValueError:
+            raise CastError(f"invalid file mode {value!r}", "expected an octal number such as 0440") from None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise CastError(f"invalid file mode {value!r}")
+    return f"0{number:o}" if number >= 0 else f"-0{-number:o}"
+
+
+def go_string(value: Any) -> str:
+    """Go's ``fmt.Sprint`` of a YAML scalar."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _go_float(value)
+    return str(value)
+
+
+def _go_float(value: float) -> str:
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        sign = exp[0] if exp[0] in "+-" else "+"
+        digits = exp.lstrip("+-").rjust(2, "0")
+        return f"{mantissa}e{sign}{digits}"
+    return text
+
+
+_STOP = set(";&|<>")
+
+
+def split_command(line: str) -> list[str]:
+    """A command line -> its words (quotes and backslashes as a POSIX shell reads them).
+
+    The line ends at the first unquoted ``;``, ``&``, ``|``, ``<`` or ``>``, as in
+    Docker Compose. An unterminated quote is an error.
+    """
+    words: list[str] = []
+    buf: list[str] = []
+    in_word = False
+    single = double = escaped = False
+    for char in line:
+        if escaped:
+            buf.append(char)
+            in_word = True
+            escaped = False
+            continue
+        if char == "\\":
+            if single:
+                buf.append(char)
+            else:
+                escaped = True
+            continue
+        if single:
+            if char == "'":
+                single = False
+            else:
+                buf.append(char)
+            continue
+        if double:
+            if char == '"':
+                double = False
+            else:
+                buf.append(char)
+            continue
+        if char == "'":
+            single = in_word = True
+        elif char == '"':
+            double = in_word = True
+        elif char in " \t\r\n":
+            if in_word:
+                words.append("".join(buf))
+                buf, in_word = [], False
+        elif char in _STOP:
+            break
+        else:
+            buf.append(char)
+            in_word = True
+    if single or double or escaped:
+        raise CastError(f"invalid command line {line!r}: unterminated quote or escape")
+    if in_word:
+        words.append("".join(buf))
+    return words
