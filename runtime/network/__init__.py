@@ -1,0 +1,1 @@
+"""Host networking: bridges, IPAM, per-container wiring, the embedded DNS, published ports."""
