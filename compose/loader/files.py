@@ -1,0 +1,149 @@
+"""One compose file through the per-file steps, merged onto what came before.
+
+For every YAML document of a file, in Docker Compose's order: take the ``!reset`` /
+``!override`` tags out, substitute variables, validate against the schema, rewrite
+the short syntaxes to the long ones, resolve ``extends``, drop what the tags reset
+from the earlier files, import the ``include``\\ d projects, and merge.
+
+:class:`Provenance` remembers which file and line set each path of the result.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from compose.errors import ConfigError
+from compose.loader import merge as merging
+from compose.loader.interpolate import interpolate
+from compose.loader.yamlsource import Document, SourceMap, parse_documents
+
+__all__ = ["Context", "Provenance", "load_file", "load_files", "read_file"]
+
+Path = tuple[str | int, ...]
+Where = tuple[str, int, int]
+
+
+@dataclass
+class Provenance:
+    """Path in the merged data -> (file, line, column) of the last node that set it."""
+
+    positions: dict[Path, Where] = field(default_factory=dict)
+
+    def record(self, source: SourceMap, *, prefix: Path = (), into: Path | None = None, keep: bool = False) -> None:
+        """Take the positions of ``source`` under ``prefix``, moved to ``into``; with
+        ``keep``, positions already known stay (a base under its extending service)."""
+        target = prefix if into is None else into
+        for path, (line, col) in source.positions.items():
+            if path[: len(prefix)] != prefix:
+                continue
+            moved = target + path[len(prefix) :]
+            if keep and moved in self.positions:
+                continue
+            self.positions[moved] = (source.file, line, col)
+
+    def locate(self, path: Path) -> Where | None:
+        path = tuple(path)
+        while True:
+            where = self.positions.get(path)
+            if where is not None or not path:
+                return where
+            path = path[:-1]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the per-file steps need to know about the project being loaded."""
+
+    environment: Mapping[str, str]
+    working_dir: str  # absolute; relative ``include``/``extends`` paths start here
+    provenance: Provenance
+    interpolate: bool = True
+    validate: bool = True
+    extends: bool = True
+    include: bool = True
+    included: tuple[str, ...] = ()  # the chain of files including this one
+    stdin: str | None = None
+
+    def but(self, **changes: Any) -> Context:
+        return replace(self, **changes)
+
+
+def read_file(name: str, stdin: str | None = None) -> str:
+    """The text of a compose file (``-`` is standard input)."""
+    if name == "-":
+        return stdin or ""
+    try:
+        with open(name, encoding="utf-8") as stream:
+            return stream.read()
+    except FileNotFoundError:
+        raise ConfigError(f"open {name}: no such file or directory") from None
+    except IsADirectoryError:
+        raise ConfigError(f"read {name}: is a directory") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(f"open {name}: {exc.strerror}") from None
+
+
+def _validate_file(data: dict[str, Any], source: SourceMap) -> None:
+    # TODO(validate): remove this guard once compose.validate.validate_file lands.
+    try:
+        from compose.validate import validate_file  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    validate_file(data, source)
+
+
+def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> dict[str, Any]:
+    from compose.loader import extends, include
+    from compose.loader.transform import canonical
+
+    source = doc.source
+    data, resets = merging.split_tags(doc.data)
+    if not isinstance(data, dict):
+        raise ConfigError("top-level object must be a mapping", file=source.file, line=1, column=1)
+    if ctx.interpolate:
+        data = interpolate(data, ctx.environment, source)
+    if ctx.validate:
+        _validate_file(data, source)
+    data = canonical(data, source=source)
+    ctx.provenance.record(source)
+    if ctx.extends:
+        data = extends.apply_extends(data, name, source, resets, ctx)
+    merged = merging.apply_resets(merged, resets)
+    if ctx.include:
+        data = include.apply_include(data, name, source, ctx.but(included=(*ctx.included, name)))
+    data.pop("include", None)
+    merged = merging.merge(merged, data)
+    merged = merging.enforce_unicity(merged)
+    merged.pop("version", None)
+    merged = merging.omit_empty(merged)
+    return merging.enforce_unicity(merged)
+
+
+def load_file(name: str, ctx: Context, merged: dict[str, Any] | None = None, text: str | None = None) -> dict[str, Any]:
+    """``name`` (an absolute path, or ``-``) merged onto ``merged``."""
+    if text is None:
+        text = read_file(name, ctx.stdin)
+    shown = name if name != "-" else "<stdin>"
+    out = merged if merged is not None else {}
+    for doc in parse_documents(text, shown):
+        out = _process(doc, name, ctx, out)
+    return out
+
+
+def load_files(names: Sequence[str], ctx: Context, texts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Several files merged in order (the later ones override)."""
+    merged: dict[str, Any] = {}
+    for name in names:
+        text = texts.get(name) if texts else None
+        merged = load_file(name, ctx, merged, text)
+    return merged
+
+
+def absolute(path: str, base: str) -> str:
+    """``path`` made absolute against ``base`` (``~`` is not expanded here)."""
+    return os.path.normpath(os.path.join(base, path))
