@@ -29,7 +29,7 @@ from compose.loader.transform.fields import shape
 from compose.loader.transform.volumes import clean_path
 from compose.loader.yamlsource import Path
 
-__all__ = ["DEFAULTS", "normalize"]
+__all__ = ["DEFAULTS", "escape_dollars", "normalize"]
 
 RESOURCES = ("networks", "volumes", "secrets", "configs")
 _NAMESPACES = ("network_mode", "ipc", "pid", "uts", "cgroup")
@@ -263,6 +263,11 @@ def _shape_project(data: dict[str, Any], project_name: str) -> dict[str, Any]:
     kinds = {"networks": "network", "volumes": "volume", "secrets": "file_object", "configs": "file_object"}
     for kind, struct in kinds.items():
         out[kind] = {key: shape(struct, value, (kind, key)) for key, value in (data.get(kind) or {}).items()}
+    for secret in out["secrets"].values():
+        secret.pop("content", None)  # never printed: it may come from the environment
+    for config in out["configs"].values():
+        if config.get("environment"):
+            config.pop("content", None)  # printed as its source, the variable's name
     for key, value in data.items():
         if key.startswith("x-"):
             out[key] = value
@@ -297,3 +302,15 @@ def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
         else:
             del project[kind]
     return project
+
+
+def escape_dollars(value: Any) -> Any:
+    """Every ``$`` of keys and strings doubled, as ``docker compose config`` prints an
+    interpolated model (so that the output reads back to the same model)."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {escape_dollars(k): escape_dollars(item) for k, item in value.items()}
+    if isinstance(value, list):
+        return [escape_dollars(item) for item in value]
+    return value

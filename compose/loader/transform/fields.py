@@ -265,7 +265,8 @@ def _ulimits(value: Any) -> dict[str, Any]:
             single = {"soft": _int(limit.get("soft", 0)), "hard": _int(limit.get("hard", 0))}
             out[name] = {k: n for k, n in single.items() if n}
         else:
-            out[name] = _int(limit) if limit is not None else None
+            number = _int(limit) if limit is not None else 0
+            out[name] = number if number else {}
     return out
 
 
