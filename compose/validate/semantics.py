@@ -309,11 +309,12 @@ SERVICE_RULES: tuple[Callable[[Project, str, Mapping[str, Any]], Iterator[Findin
     build_settings,
     networks,
     healthcheck_test,
-    depends_on,
+    # specific references first: the normaliser turns them into depends_on entries too
     links,
     volumes_from,
     shared_namespaces,
     extends,
+    depends_on,
     resources,
     scale_and_limits,
     develop_watch,
