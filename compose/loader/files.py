@@ -19,6 +19,7 @@ from compose.errors import ConfigError
 from compose.loader import merge as merging
 from compose.loader.interpolate import interpolate
 from compose.loader.yamlsource import Document, SourceMap, parse_documents
+from compose.validate import validate_file
 
 __all__ = ["Context", "Provenance", "load_file", "load_files", "read_file"]
 
@@ -88,15 +89,6 @@ def read_file(name: str, stdin: str | None = None) -> str:
         raise ConfigError(f"open {name}: {exc.strerror}") from None
 
 
-def _validate_file(data: dict[str, Any], source: SourceMap) -> None:
-    # TODO(validate): remove this guard once compose.validate.validate_file lands.
-    try:
-        from compose.validate import validate_file  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    validate_file(data, source)
-
-
 def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> dict[str, Any]:
     from compose.loader import extends, include
     from compose.loader.transform import canonical
@@ -108,7 +100,7 @@ def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> 
     if ctx.interpolate:
         data = interpolate(data, ctx.environment, source)
     if ctx.validate:
-        _validate_file(data, source)
+        validate_file(data, source)
     data = canonical(data, source=source)
     ctx.provenance.record(source)
     if ctx.extends:

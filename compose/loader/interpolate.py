@@ -22,10 +22,14 @@ ANY = "*"  # any mapping key
 ITEM = "[]"  # any sequence item
 
 
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _to_int(text: str) -> int:
     body = text[1:] if text[:1] in "+-" else text
     if not body.isascii() or not body.isdigit():
-        raise ValueError(f"invalid syntax: {text!r}")
+        raise ValueError(f"strconv.ParseInt: parsing {_quote(text)}: invalid syntax")
     return int(text)
 
 
@@ -33,7 +37,7 @@ def _to_float(text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"invalid syntax: {text!r}") from None
+        raise ValueError(f"strconv.ParseFloat: parsing {_quote(text)}: invalid syntax") from None
 
 
 _TRUE = {"true"}

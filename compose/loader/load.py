@@ -31,6 +31,7 @@ from compose.errors import ConfigError
 from compose.loader import discovery, files, profiles
 from compose.loader.interpolate import interpolate
 from compose.loader.yamlsource import parse_documents
+from compose.validate import check_project
 
 __all__ = ["LoadOptions", "LoadedProject", "load_project"]
 
@@ -110,15 +111,6 @@ def _normalize(data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     return normalize(data, **kwargs)
 
 
-def _check_project(data: dict[str, Any], project: LoadedProject) -> None:
-    # TODO(validate): remove this guard once compose.validate.check_project lands.
-    try:
-        from compose.validate import check_project  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    check_project(data, project.locate)
-
-
 def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedProject:
     """Load, merge and normalise the project ``options`` describe.
 
@@ -182,5 +174,5 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
         provenance=provenance,
     )
     if options.consistency:
-        _check_project(data, project)
+        check_project(data, project.locate, disabled=tuple(chosen.disabled))
     return project
