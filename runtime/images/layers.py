@@ -43,6 +43,7 @@ XATTR_PAX_PREFIX = "SCHILY.xattr."
 # xattrs an archive may not set: they would steer overlayfs itself.
 _FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.",)
 _ZEROS = bytes(CHUNK)
+HOLE_BLOCK = 64 * 1024  # all-zero blocks of this size become holes
 
 
 def _open_gzip(f: BinaryIO) -> BinaryIO:
@@ -234,11 +235,7 @@ class _Unpacker:
                 if not chunk:
                     raise UnsafeArchive(f"entry {member.name!r} is truncated")
                 remaining -= len(chunk)
-                if chunk == _ZEROS[: len(chunk)] and len(chunk) >= 4096:
-                    os.lseek(fd, len(chunk), os.SEEK_CUR)
-                    holes = True
-                else:
-                    _write_all(fd, chunk)
+                holes = _write_sparse(fd, chunk) or holes
             if holes:
                 os.ftruncate(fd, member.size)
         finally:
@@ -271,7 +268,26 @@ class _Unpacker:
                 os.utime(self.path(rel), ns=(ns, ns), follow_symlinks=False)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_sparse(fd: int, chunk: bytes) -> bool:
+    """Write ``chunk``, seeking over all-zero blocks; True when it left a hole."""
+    if chunk != _ZEROS[: len(chunk)]:
+        view = memoryview(chunk)
+        start = 0
+        holes = False
+        for pos in range(0, len(chunk), HOLE_BLOCK):
+            block = view[pos:pos + HOLE_BLOCK]
+            if len(block) == HOLE_BLOCK and block == _ZEROS[:HOLE_BLOCK]:
+                _write_all(fd, view[start:pos])
+                os.lseek(fd, HOLE_BLOCK, os.SEEK_CUR)
+                start = pos + HOLE_BLOCK
+                holes = True
+        _write_all(fd, view[start:])
+        return holes
+    os.lseek(fd, len(chunk), os.SEEK_CUR)
+    return True
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
