@@ -24,14 +24,18 @@ from typing import Any
 
 from compose.errors import ConfigError
 from compose.loader import paths
+from compose.loader.transform import fields
 from compose.loader.transform.canonical import matches
 from compose.loader.transform.fields import shape
+from compose.loader.transform.values import CastError
 from compose.loader.transform.volumes import clean_path
 from compose.loader.yamlsource import Path
 
-__all__ = ["DEFAULTS", "escape_dollars", "normalize"]
+__all__ = ["DEFAULTS", "config_json", "escape_dollars", "normalize"]
 
 RESOURCES = ("networks", "volumes", "secrets", "configs")
+_SHAPES = {"networks": "network", "volumes": "volume", "secrets": "file_object", "configs": "file_object",
+           "models": "model"}
 _NAMESPACES = ("network_mode", "ipc", "pid", "uts", "cgroup")
 
 
@@ -189,12 +193,22 @@ def _resource_environment(data: dict[str, Any], environ: Mapping[str, str]) -> N
             data["configs"][name] = {**config, "content": environ[env]}
 
 
-def _read_env_files(service: dict[str, Any], environ: Mapping[str, str], path: Path) -> None:
+def _cast(cast: Callable[[Any], dict[str, Any]], value: Any, path: Path) -> dict[str, Any]:
+    if value is None:
+        return {}
+    try:
+        return cast(value)
+    except CastError as exc:
+        raise ConfigError(str(exc.args[0]), path=path) from None
+
+
+def _read_env_files(service: dict[str, Any], environ: Mapping[str, str], working_dir: str, path: Path) -> None:
     """Docker Compose's order: environment names resolved, env files read (later files
     win), then the service's own ``environment`` on top. ``env_file`` is dropped."""
     from compose.loader import dotenv
 
-    environment: dict[str, Any] = dict(service.get("environment") or {})
+    environment: dict[str, Any] = _cast(fields.mapping_with_equals, service.get("environment"),
+                                        (*path, "environment"))
     for key, value in list(environment.items()):
         if value is None and key in environ:
             environment[key] = environ[key]
@@ -207,8 +221,12 @@ def _read_env_files(service: dict[str, Any], environ: Mapping[str, str], path: P
         return value if isinstance(value, str) else None
 
     for i, entry in enumerate(service.pop("env_file", None) or []):
-        file = entry["path"] if isinstance(entry, dict) else str(entry)
+        file = os.path.join(working_dir, entry["path"] if isinstance(entry, dict) else str(entry))
         required = entry.get("required", True) if isinstance(entry, dict) else True
+        fmt = (entry.get("format") if isinstance(entry, dict) else None) or "dotenv"
+        if fmt not in ("dotenv", "raw"):
+            raise ConfigError(f"unsupported env_file format {fmt!r}", path=(*path, "env_file", i),
+                              hint="expected dotenv or raw")
         if not os.path.exists(file):
             if required is True or str(required).lower() == "true":
                 raise ConfigError(f"env file {file} not found", path=(*path, "env_file", i))
@@ -218,7 +236,10 @@ def _read_env_files(service: dict[str, Any], environ: Mapping[str, str], path: P
                 text = stream.read()
         except OSError as exc:
             raise ConfigError(f"cannot read env file {file}: {exc.strerror}", path=(*path, "env_file", i)) from None
-        dotenv.parse(text, lookup, into=merged, file=file)
+        if fmt == "raw":
+            _parse_raw(text, lookup, merged, file)
+        else:
+            dotenv.parse(text, lookup, into=merged, file=file)
     out: dict[str, Any] = dict(merged)
     out.update(environment)
     if out:
@@ -227,24 +248,44 @@ def _read_env_files(service: dict[str, Any], environ: Mapping[str, str], path: P
         service.pop("environment", None)
 
 
-def _read_label_files(service: dict[str, Any], path: Path) -> None:
+def _parse_raw(text: str, lookup: Callable[[str], str | None], into: dict[str, str], file: str) -> None:
+    """``docker run --env-file`` syntax: ``KEY=VALUE`` taken literally, ``KEY`` alone takes
+    the value from ``lookup`` (or is skipped), ``#`` lines and blank lines skipped."""
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
+        line = line.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if any(c.isspace() for c in key):
+            raise ConfigError(f"variable {key!r} contains whitespaces", file=file, line=number)
+        if sep:
+            into[key] = value
+        else:
+            found = lookup(key)
+            if found is not None:
+                into[key] = found
+
+
+def _read_label_files(service: dict[str, Any], working_dir: str, path: Path) -> None:
     from compose.loader import dotenv
 
     files = service.pop("label_file", None) or []
     labels: dict[str, str] = {}
-    for i, file in enumerate(files):
+    for i, name in enumerate(files):
+        file = os.path.join(working_dir, name)
         if not os.path.exists(file):
             raise ConfigError(f"label file {file} not found", path=(*path, "label_file", i))
         with open(file, encoding="utf-8", errors="surrogateescape") as stream:
             dotenv.parse(stream.read(), labels.get, into=labels, file=file)
-    labels.update(service.get("labels") or {})
+    labels.update(_cast(fields.mapping, service.get("labels"), (*path, "labels")))
     if labels:
         service["labels"] = labels
 
 
 def _used_resources(services: Mapping[str, Any]) -> dict[str, set[str]]:
-    used: dict[str, set[str]] = {kind: set() for kind in RESOURCES}
+    used: dict[str, set[str]] = {kind: set() for kind in _SHAPES}
     for service in services.values():
+        used["models"].update(service.get("models") or {})
         used["networks"].update(service.get("networks") or {})
         for vol in service.get("volumes") or []:
             if vol.get("type") == "volume" and vol.get("source"):
@@ -260,8 +301,7 @@ def _shape_project(data: dict[str, Any], project_name: str) -> dict[str, Any]:
     services = {name: shape("service", service, ("services", name))
                 for name, service in (data.get("services") or {}).items()}
     out: dict[str, Any] = {"name": project_name, "services": services}
-    kinds = {"networks": "network", "volumes": "volume", "secrets": "file_object", "configs": "file_object"}
-    for kind, struct in kinds.items():
+    for kind, struct in _SHAPES.items():
         out[kind] = {key: shape(struct, value, (kind, key)) for key, value in (data.get(kind) or {}).items()}
     for secret in out["secrets"].values():
         secret.pop("content", None)  # never printed: it may come from the environment
@@ -275,12 +315,17 @@ def _shape_project(data: dict[str, Any], project_name: str) -> dict[str, Any]:
 
 
 def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
-              project_name: str, resolve_paths: bool = True) -> dict:
+              project_name: str, resolve_paths: bool = True, keep_unused: bool = False) -> dict:
     """After merging: defaults (default network, `name:` of networks/volumes/secrets/configs,
     `networks: {default: null}` for services, `command: null`/`entrypoint: null`, build context/
     dockerfile defaults, depends_on long form...), relative paths resolved against the project dir,
     env_file contents read into `environment`, and so on: the result is exactly what
-    `docker compose config --format json` prints."""
+    `docker compose config --format json` prints.
+
+    Two things differ from that print, for the model's users: top-level ``models`` are
+    kept (Docker Compose knows them but does not print them) and ``$`` is not escaped;
+    :func:`config_json` makes the print from the model. ``keep_unused`` keeps resources
+    no service uses (``--all-resources``)."""
     data = set_defaults(copy.deepcopy(data))
     data.pop("version", None)
     if resolve_paths:
@@ -290,13 +335,13 @@ def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
     services = data.get("services") or {}
     data["services"] = {name: _normalize_service(dict(service or {}), environ) for name, service in services.items()}
     _name_resources(data, project_name)
+    for name, service in data["services"].items():
+        _read_env_files(service, environ, working_dir, ("services", name))
+        _read_label_files(service, working_dir, ("services", name))
     project = _shape_project(data, project_name)
-    for name, service in project["services"].items():
-        _read_env_files(service, environ, ("services", name))
-        _read_label_files(service, ("services", name))
     used = _used_resources(project["services"])
-    for kind in RESOURCES:
-        kept = {key: value for key, value in project[kind].items() if key in used[kind]}
+    for kind in _SHAPES:
+        kept = {key: value for key, value in project[kind].items() if keep_unused or key in used[kind]}
         if kept:
             project[kind] = kept
         else:
@@ -314,3 +359,11 @@ def escape_dollars(value: Any) -> Any:
     if isinstance(value, list):
         return [escape_dollars(item) for item in value]
     return value
+
+
+def config_json(model: Mapping[str, Any], *, interpolated: bool = True) -> dict[str, Any]:
+    """What ``docker compose config --format json`` prints for a normalised ``model``:
+    without top-level ``models``, and with ``$`` escaped as ``$$`` when the model was
+    interpolated (so that the print reads back to the same model)."""
+    printed = {key: value for key, value in model.items() if key != "models"}
+    return escape_dollars(printed) if interpolated else printed

@@ -118,7 +118,7 @@ def run_transforms(case: Case) -> Outcome:
     """The case's single compose file through ``canonical`` then ``normalize`` only (no
     interpolation, merge or schema validation): for cases that need none of those."""
     from compose.errors import ConfigError
-    from compose.loader.normalize import escape_dollars, normalize
+    from compose.loader.normalize import config_json, normalize
     from compose.loader.transform import canonical
     from compose.loader.yamlsource import parse_document
 
@@ -131,7 +131,7 @@ def run_transforms(case: Case) -> Outcome:
         model = normalize(data, working_dir=str(case.cwd), environ=env, project_name=project_name(case.cwd))
     except ConfigError as exc:
         return Outcome(False, error=exc.render())
-    return Outcome(True, model=json.loads(json.dumps(escape_dollars(model))))
+    return Outcome(True, model=json.loads(json.dumps(config_json(model))))
 
 
 def describe(ours: Outcome, theirs: Outcome) -> str:

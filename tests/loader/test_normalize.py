@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from compose.errors import ConfigError
-from compose.loader.normalize import DEFAULTS, escape_dollars, normalize, set_defaults
+from compose.loader.normalize import DEFAULTS, config_json, escape_dollars, normalize, set_defaults
 from compose.loader.transform import canonical
 
 
@@ -196,3 +196,40 @@ def test_paths_are_kept_when_asked() -> None:
 
 def test_escape_dollars() -> None:
     assert escape_dollars({"a$": ["$x", 1, None]}) == {"a$$": ["$$x", 1, None]}
+
+
+def test_raw_env_files(tmp_path: Path) -> None:
+    (tmp_path / "r.env").write_text("# c\nA='{\"k\": 1}'\n  B=$X\nFROM_ENV\nUNSET\n\n")
+    out = web({"env_file": [{"path": "r.env", "format": "raw"}]}, tmp=tmp_path, environ={"FROM_ENV": "e"})
+    assert out["environment"] == {"A": "'{\"k\": 1}'", "B": "$X", "FROM_ENV": "e"}
+
+
+def test_raw_env_file_key_with_blank(tmp_path: Path) -> None:
+    (tmp_path / "r.env").write_text("A B=1\n")
+    with pytest.raises(ConfigError, match="whitespaces"):
+        web({"env_file": [{"path": "r.env", "format": "raw"}]}, tmp=tmp_path)
+
+
+def test_unknown_env_file_format(tmp_path: Path) -> None:
+    (tmp_path / "a.env").write_text("A=1\n")
+    with pytest.raises(ConfigError, match="unsupported env_file format"):
+        web({"env_file": [{"path": "a.env", "format": "yaml"}]}, tmp=tmp_path)
+
+
+def test_models_are_kept_in_the_model_but_not_printed() -> None:
+    out = project({"services": {"web": {"image": "x", "models": ["m"]}},
+                   "models": {"m": {"model": "ai/x", "context_size": 10}, "unused": {"model": "y"}}})
+    assert out["models"] == {"m": {"model": "ai/x", "context_size": 10}}
+    assert "models" not in config_json(out)
+
+
+def test_config_json_escapes_only_interpolated_models() -> None:
+    model = {"name": "p", "services": {"w": {"image": "a$b"}}}
+    assert config_json(model)["services"]["w"]["image"] == "a$$b"
+    assert config_json(model, interpolated=False)["services"]["w"]["image"] == "a$b"
+
+
+def test_keep_unused() -> None:
+    out = project({"services": {"web": {"image": "x", "network_mode": "none"}}, "volumes": {"v": {}}},
+                  keep_unused=True)
+    assert out["volumes"] == {"v": {"name": "p_v"}}

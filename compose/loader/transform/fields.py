@@ -154,6 +154,7 @@ STRUCTS: dict[str, tuple[tuple[str, Kind], ...]] = {
     "volume": (
         ("name", _F), ("driver", _F), ("driver_opts", "options"), ("external", "bool"), ("labels", "labels"),
     ),
+    "model": (("name", _F), ("model", _F), ("context_size", "int"), ("runtime_flags", "list")),
     "file_object": (
         ("name", _F), ("file", _F), ("environment", _F), ("content", _F), ("external", "bool"),
         ("labels", "labels"), ("driver", _F), ("driver_opts", "options"), ("template_driver", _F),
@@ -198,7 +199,7 @@ def _list(value: Any) -> list[str]:
     return [v.go_string(item) for item in value]
 
 
-def _mapping(value: Any) -> dict[str, str]:
+def mapping(value: Any) -> dict[str, str]:
     if isinstance(value, list):
         out: dict[str, str] = {}
         for item in value:
@@ -208,7 +209,7 @@ def _mapping(value: Any) -> dict[str, str]:
     return {k: v.go_string(item) for k, item in value.items()}
 
 
-def _mapeq(value: Any) -> dict[str, str | None]:
+def mapping_with_equals(value: Any) -> dict[str, str | None]:
     if isinstance(value, list):
         out: dict[str, str | None] = {}
         for item in value:
@@ -327,10 +328,10 @@ COLLECTIONS: dict[str, Cast] = {
     "list": _list,
     "strlist": _list,
     "numlist": _list,
-    "mapping": _mapping,
-    "options": _mapping,
-    "labels": _mapping,
-    "mapeq": _mapeq,
+    "mapping": mapping,
+    "options": mapping,
+    "labels": mapping,
+    "mapeq": mapping_with_equals,
     "multioptions": _multioptions,
     "hosts": _hosts,
     "healthtest": _healthtest,
