@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from compose.errors import ConfigError, InterpolationError
 from compose.loader import template
 
-__all__ = ["parse", "read_env_files"]
+__all__ = ["FORMATS", "parse", "parse_format", "parse_raw", "read_env_files"]
 
 _EXPORT = re.compile(r"^export\s+")
 _ESCAPE = re.compile(r'(\\(?:[abcfnrtv$"\\]|0\d{0,3}))')
@@ -171,6 +171,44 @@ def parse(text: str, lookup: template.Lookup | None = None, *, into: dict[str, s
     except _Error as exc:
         raise ConfigError(f"failed to read env file: {exc}", file=file) from None
     return out
+
+
+def parse_raw(text: str, lookup: template.Lookup | None = None, *, into: dict[str, str] | None = None,
+              file: str | None = None) -> dict[str, str]:
+    """``env_file`` with ``format: raw``: ``docker run --env-file`` lines, taken literally.
+
+    Leading blanks and ``#`` lines are skipped; everything after the first ``=`` is the
+    value, untouched; a bare ``KEY`` takes the value from ``lookup`` when it has one.
+    """
+    out = into if into is not None else {}
+    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        line = raw.removesuffix("\r").lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not key:
+            raise ConfigError(f"failed to parse env_file: no variable name on line '{line}'", file=file, line=number)
+        if " " in key or "\t" in key:
+            raise ConfigError(f"failed to parse env_file: variable '{key}' contains whitespaces", file=file,
+                              line=number)
+        if sep:
+            out[key] = value
+        elif lookup is not None and (found := lookup(key)) is not None:
+            out[key] = found
+    return out
+
+
+# env_file format -> parser (Docker Compose registers "raw" next to the default ".env")
+FORMATS = {".env": parse, "raw": parse_raw}
+
+
+def parse_format(text: str, format: str | None, lookup: template.Lookup | None = None, *,
+                 into: dict[str, str] | None = None, file: str | None = None) -> dict[str, str]:
+    """Parse ``text`` with the ``env_file`` ``format`` (``None`` or ``""``: the ``.env`` rules)."""
+    parser = FORMATS.get(format or ".env")
+    if parser is None:
+        raise ConfigError(f"unsupported env_file format {format!r}", file=file)
+    return parser(text, lookup, into=into, file=file)
 
 
 def read_env_files(files: Iterable[str], environ: Mapping[str, str], *, cwd: str) -> dict[str, str]:
