@@ -1,0 +1,219 @@
+"""Network lifecycle: create (IPAM, bridge, rules), look up, list, remove.
+
+A network is recorded first and then made real, so a crash in between leaves a record
+that ``remove`` (or the next ``ensure``) completes. Host-wide pieces -- our firewall
+chains and IPv4 forwarding -- exist while at least one network does: forwarding is
+switched on with the first network that is not internal (Docker does so at start) and the
+previous value is put back when the last network goes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtime.errors import Conflict, NotFound, RuntimeFailure
+from runtime.network import host, netns
+from runtime.network.bridge import ensure_bridge, remove_bridge
+from runtime.network.firewall import Firewall, net_tag, network_rules
+from runtime.network.ipam import IpamRequest, plan_subnets
+from runtime.network.pools import NetworkConfig, load_config
+from runtime.network.records import IFNAMSIZ, NetworkRecord, NetworkStore, bridge_name
+from runtime.state import StateRoot, atomic_write
+
+MTU_OPTION = "com.docker.network.driver.mtu"
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+DRIVERS = ("bridge",)
+IP_FORWARD = "net.ipv4.ip_forward"
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A network as compose (or ``pycompose network create``) asks for it."""
+
+    name: str
+    driver: str = "bridge"
+    internal: bool = False
+    attachable: bool = False
+    enable_ipv6: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
+    driver_opts: tuple[tuple[str, str], ...] = ()
+    ipam: tuple[IpamRequest, ...] = ()
+
+
+@dataclass
+class NetworkManager:
+    state: StateRoot
+    config: NetworkConfig = field(default_factory=load_config)
+    firewall: Firewall = field(default_factory=Firewall)
+
+    @property
+    def store(self) -> NetworkStore:
+        return NetworkStore(self.state)
+
+    # queries
+    def list(self) -> list[NetworkRecord]:
+        return sorted(self.store.networks(), key=lambda r: r.name)
+
+    def find(self, name_or_id: str) -> NetworkRecord | None:
+        records = self.store.networks()
+        for rec in records:
+            if rec.name == name_or_id or rec.id == name_or_id:
+                return rec
+        matches = [r for r in records if len(name_or_id) >= 3 and r.id.startswith(name_or_id)]
+        return matches[0] if len(matches) == 1 else None
+
+    def get(self, name_or_id: str) -> NetworkRecord:
+        rec = self.find(name_or_id)
+        if rec is None:
+            raise NotFound(f"network {name_or_id} not found")
+        return rec
+
+    # changes
+    def create(self, spec: NetworkSpec) -> NetworkRecord:
+        with self.store.lock():
+            if self.find(spec.name) is not None:
+                raise Conflict(f"network with name {spec.name} already exists")
+            rec = self._plan(spec)
+            self.store.save_network(rec)
+        try:
+            self.realize(rec)
+        except BaseException:
+            self.remove(rec.id)
+            raise
+        return rec
+
+    def ensure(self, spec: NetworkSpec) -> NetworkRecord:
+        """The network named ``spec.name``, created if missing, its host side re-made if lost."""
+        rec = self.find(spec.name)
+        if rec is None:
+            try:
+                return self.create(spec)
+            except Conflict:
+                rec = self.get(spec.name)  # created meanwhile by a concurrent command
+        self.realize(rec)
+        return rec
+
+    def realize(self, rec: NetworkRecord) -> None:
+        """Bridge, rules and forwarding of ``rec`` (idempotent)."""
+        from pyroute2 import IPRoute
+
+        with IPRoute() as ipr:
+            ensure_bridge(ipr, rec)
+        if self.firewall.available:
+            self.firewall.ensure_base()
+            self.firewall.remove_tagged(net_tag(rec.id))
+            self.firewall.add(network_rules(rec))
+        elif not rec.internal:
+            raise RuntimeFailure(f"network {rec.name}: iptables is needed for outbound traffic and published "
+                                 f"ports (install the Debian package 'iptables')")
+        if not rec.internal:
+            self._forwarding_on()
+
+    def remove(self, name_or_id: str) -> NetworkRecord:
+        from pyroute2 import IPRoute
+
+        with self.store.lock():
+            rec = self.get(name_or_id)
+            users = [e.name for e in self.store.endpoints() if e.on(rec.id) is not None]
+            if users:
+                raise Conflict(f"error while removing network: network {rec.name} id {rec.id} has active "
+                               f"endpoints ({', '.join(sorted(users))})")
+            if self.firewall.available:
+                self.firewall.remove_tagged(net_tag(rec.id))
+            with IPRoute() as ipr:
+                remove_bridge(ipr, rec.bridge)
+            self.store.delete_network(rec.id)
+            if not self.store.networks():
+                if self.firewall.available:
+                    self.firewall.remove_base()
+                self._forwarding_restore()
+        return rec
+
+    def prune(self, labels: tuple[str, ...] = ()) -> list[str]:
+        """Remove every network without endpoints (matching all ``labels`` filters)."""
+        in_use = {a.network_id for e in self.store.endpoints() for a in e.attachments}
+        removed = []
+        for rec in self.list():
+            if rec.id in in_use or not _labels_match(rec, labels):
+                continue
+            try:
+                self.remove(rec.id)
+            except (Conflict, NotFound):
+                continue
+            removed.append(rec.name)
+        return removed
+
+    # internals
+    def _plan(self, spec: NetworkSpec) -> NetworkRecord:
+        if spec.driver not in DRIVERS:
+            raise RuntimeFailure(f"network {spec.name}: driver {spec.driver!r} is not supported "
+                                 f"(supported: {', '.join(DRIVERS)})")
+        opts = dict(spec.driver_opts)
+        mtu = 1500
+        if MTU_OPTION in opts:
+            try:
+                mtu = int(opts[MTU_OPTION])
+            except ValueError:
+                raise RuntimeFailure(f"network {spec.name}: invalid MTU {opts[MTU_OPTION]!r}") from None
+            if not 68 <= mtu <= 65535:
+                raise RuntimeFailure(f"network {spec.name}: MTU {mtu} out of range 68-65535")
+        others = self.store.networks()
+        bridges = {r.bridge for r in others}
+        if BRIDGE_NAME_OPTION in opts:
+            bridge = opts[BRIDGE_NAME_OPTION]
+            if not 0 < len(bridge) <= IFNAMSIZ or bridge in bridges:
+                raise RuntimeFailure(f"network {spec.name}: invalid or taken bridge name {bridge!r}")
+        else:
+            bridge = bridge_name(spec.name, bridges)
+        ours = [s.subnet for r in others for s in r.subnets]
+        subnets = plan_subnets(spec.ipam, enable_ipv6=spec.enable_ipv6, pools=self.config.pools, ours=ours,
+                               host=host.host_taken(bridges), network=spec.name)
+        return NetworkRecord(
+            id=secrets.token_hex(32), name=spec.name, bridge=bridge, subnets=subnets, driver=spec.driver,
+            internal=spec.internal, attachable=spec.attachable,
+            enable_ipv6=spec.enable_ipv6 or any(s.version == 6 for s in subnets),
+            labels=tuple(sorted(spec.labels)), options=tuple(sorted(spec.driver_opts)), mtu=mtu,
+            created=datetime.datetime.now(datetime.UTC).isoformat(),
+        )
+
+    @property
+    def _forward_saved(self) -> Path:
+        return self.store.run / "ip_forward.orig"
+
+    def _forwarding_on(self) -> None:
+        if netns.read_sysctl(IP_FORWARD) == "1":
+            return
+        with self.store.lock():
+            if not self._forward_saved.exists():
+                atomic_write(self._forward_saved, "0\n")
+            netns.write_sysctl(IP_FORWARD, "1")
+
+    def _forwarding_restore(self) -> None:
+        try:
+            saved = self._forward_saved.read_text().strip()
+        except FileNotFoundError:
+            return
+        netns.write_sysctl(IP_FORWARD, saved)
+        self._forward_saved.unlink()
+
+
+def _labels_match(rec: NetworkRecord, filters: tuple[str, ...]) -> bool:
+    labels = dict(rec.labels)
+    for f in filters:
+        key, sep, value = f.partition("=")
+        if key not in labels or (sep and labels[key] != value):
+            return False
+    return True
+
+
+def subnet_text(rec: NetworkRecord) -> str:
+    return ", ".join(str(s.subnet) for s in rec.subnets)
+
+
+def address_in(rec: NetworkRecord, address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip in s.subnet for s in rec.subnets)

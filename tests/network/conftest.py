@@ -1,0 +1,88 @@
+"""Fixtures of the network tests: a private state root, the test suite's own address pool,
+and the leak check that every test touching the host runs under.
+
+The test suite's pool is 172.30.0.0/16 cut into /24s (``PYCOMPOSE_ADDRESS_POOLS``), away
+from the product's default pools and from anything on the test machines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+TEST_POOLS = "base=172.30.0.0/16,size=24 base=fd30:7c1d:5e00::/48,size=64"
+
+
+def _root() -> bool:
+    return os.geteuid() == 0
+
+
+needs_root = pytest.mark.skipif(not _root(), reason="needs root (network namespaces, netlink)")
+needs_iptables = pytest.mark.skipif(shutil.which("iptables-restore") is None, reason="needs iptables")
+
+
+def our_links() -> list[str]:
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        names = [link.get_attr("IFLA_IFNAME") for link in ipr.get_links()]
+    return sorted(n for n in names if n.startswith(("pcb-", "pcv-")))
+
+
+def our_rules() -> list[str]:
+    if shutil.which("iptables-save") is None:
+        return []
+    out = []
+    for table in ("nat", "filter"):
+        text = subprocess.run(["iptables-save", "-t", table], capture_output=True, text=True, check=False).stdout
+        out += [line for line in text.splitlines() if "PYCOMPOSE" in line or "pycompose:" in line]
+    return out
+
+
+def our_mounts(run: Path) -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(str(run))]
+
+
+@pytest.fixture
+def net_env(tmp_path, monkeypatch):
+    """A private state root and the test pool; checks afterwards that nothing leaked."""
+    if not _root():
+        pytest.skip("needs root (network namespaces, netlink)")
+    root, run = tmp_path / "root", tmp_path / "run"
+    monkeypatch.setenv("PYCOMPOSE_ROOT", str(root))
+    monkeypatch.setenv("PYCOMPOSE_RUN", str(run))
+    monkeypatch.setenv("PYCOMPOSE_ADDRESS_POOLS", TEST_POOLS)
+    monkeypatch.setenv("PYCOMPOSE_NETWORK_CONFIG", str(tmp_path / "absent.json"))
+    before_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
+    before_links, before_rules = our_links(), our_rules()
+    yield root, run
+    leaks = {
+        "links": sorted(set(our_links()) - set(before_links)),
+        "rules": sorted(set(our_rules()) - set(before_rules)),
+        "mounts": our_mounts(run),
+    }
+    after_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
+    _force_cleanup(root, run)
+    assert not any(leaks.values()), f"leaked: {leaks}"
+    assert after_forward == before_forward, "ip_forward not restored"
+
+
+def _force_cleanup(root: Path, run: Path) -> None:
+    """Undo whatever a failed test left, so one failure does not poison the host."""
+    from runtime.network.endpoints import EndpointManager
+    from runtime.network.networks import NetworkManager
+    from runtime.state import StateRoot
+
+    nets = NetworkManager(StateRoot(root, run))
+    eps = EndpointManager(nets)
+    for ep in nets.store.endpoints():
+        eps.teardown(ep.container_id)
+    for rec in nets.list():
+        nets.remove(rec.id)
+    for mount in our_mounts(run):
+        subprocess.run(["umount", "-l", mount], check=False)
