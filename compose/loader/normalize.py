@@ -150,6 +150,8 @@ def _normalize_service(service: dict[str, Any], environ: Mapping[str, str]) -> d
             depends_on.setdefault(str(ref).split(":")[0], _implied_dependency(False))
     if depends_on:
         service["depends_on"] = depends_on
+    if service.get("scale") is not None and isinstance(service.get("deploy"), dict):
+        service["deploy"] = {**service["deploy"], "replicas": service["scale"]}
     return service
 
 

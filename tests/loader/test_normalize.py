@@ -103,6 +103,10 @@ def test_environment_names_take_the_environment() -> None:
     assert env == {"A": "1", "B": "b", "C": None, "D": ""}
 
 
+def test_scale_sets_deploy_replicas() -> None:
+    assert web({"scale": 2, "deploy": {}})["deploy"]["replicas"] == 2
+
+
 def test_pull_policy_alias() -> None:
     assert web({"pull_policy": "if_not_present"})["pull_policy"] == "missing"
 

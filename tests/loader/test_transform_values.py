@@ -64,6 +64,9 @@ def test_unterminated_quote() -> None:
         v.split_command("echo 'oops")
 
 
-@pytest.mark.parametrize(("value", "expected"), [(True, "true"), (1.0, "1"), (1.5, "1.5"), (None, ""), (7, "7")])
+@pytest.mark.parametrize(("value", "expected"), [
+    (True, "true"), (1.0, "1"), (1.5, "1.5"), (None, ""), (7, "7"), (1e6, "1e+06"), (999999.0, "999999"),
+    (1e-5, "1e-05"), (0.0001, "0.0001"), (123456789.0, "1.23456789e+08"), (-0.0, "-0"), (float("inf"), "+Inf"),
+])
 def test_go_string(value: object, expected: str) -> None:
     assert v.go_string(value) == expected

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import struct
+from decimal import Decimal
 from typing import Any
 
 _NS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9,
@@ -141,15 +142,23 @@ def go_string(value: Any) -> str:
 
 
 def _go_float(value: float) -> str:
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        sign = exp[0] if exp[0] in "+-" else "+"
-        digits = exp.lstrip("+-").rjust(2, "0")
-        return f"{mantissa}e{sign}{digits}"
-    return text
+    """Go's ``%v`` of a float64: shortest digits, exponent form below 1e-4 and from 1e6."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    sign = "-" if math.copysign(1.0, value) < 0 else ""
+    if value == 0:
+        return sign + "0"
+    number = Decimal(repr(abs(value))).normalize()
+    _, digit_tuple, exponent = number.as_tuple()
+    figures = "".join(map(str, digit_tuple))
+    exp10 = len(figures) + int(exponent) - 1
+    if -4 <= exp10 < 6:
+        return sign + format(number, "f")
+    tail = figures[1:].rstrip("0")
+    body = f"{figures[0]}.{tail}" if tail else figures[0]
+    return f"{sign}{body}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
 
 
 _STOP = set(";&|<>")
