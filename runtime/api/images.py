@@ -6,11 +6,13 @@ Everything here takes and returns plain values (references as strings, typed
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from runtime.errors import PyComposeError
 from runtime.images.config import ContainerConfig, Healthcheck, ImageConfig
 from runtime.images.errors import (
     DigestMismatch,
@@ -125,11 +127,46 @@ class ImageStore:
         return [LoadResult(i.record.id, tuple(n.familiar() for n in i.names))
                 for i in load(self._store, source, platform=wanted, progress=progress)]
 
+    def save(self, refs: list[str], dest: Path | BinaryIO) -> None:
+        """Write ``refs`` as one archive (OCI layout + Docker's manifest.json) to a file or stream."""
+        from runtime.images.save import save
+        from runtime.state import TEMP_PREFIX
+
+        if not isinstance(dest, Path):
+            save(self._store, refs, dest)
+            return
+        import os
+        import tempfile
+
+        self._store.open()
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                save(self._store, refs, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def import_rootfs(self, source: Path | BinaryIO, name: str | None = None, *, changes: list[str] | None = None,
+                      message: str = "", platform: str | Platform | None = None) -> Image:
+        """``docker import``: a rootfs tarball (plain, gzip or zstd) as a one-layer image."""
+        from runtime.images.importer import import_rootfs
+
+        wanted = Platform.parse(platform) if isinstance(platform, str) else platform
+        record = import_rootfs(self._store, source, name, changes=changes, message=message, platform=wanted)
+        return self._image(record)
+
     def tag(self, source: str, target: str) -> str:
         return self._store.tag(source, target).familiar()
 
-    def remove(self, refs: list[str], *, force: bool = False) -> tuple[list[Removal], list[ImageError]]:
-        return self._store.remove(refs, force=force)  # type: ignore[return-value]
+    def remove(self, refs: list[str], *, force: bool = False) -> tuple[list[Removal], list[PyComposeError]]:
+        """Untag/delete each ref; returns what was done and the per-ref errors."""
+        return self._store.remove(refs, force=force)
 
     def prune(self, *, all_images: bool = False, filters: dict[str, list[str]] | None = None
               ) -> tuple[list[Removal], int]:
