@@ -1,0 +1,99 @@
+"""The loader conformance cases (``tests/conformance/cases/loader-*``) checked against
+Docker Compose itself, through ``load_project`` directly.
+
+The conformance runner checks the same cases through the CLI; this test pins the
+loader alone, with the same accept/reject decision and the same JSON. A case may
+name a ``cwd`` (relative to the case) to start discovery from, and ``services`` to
+select, next to ``args`` and ``env``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compose.loader.load import LoadOptions, load_project
+from runtime.api import PyComposeError
+from tests.oracle import oracle_binary
+
+CASES = sorted((Path(__file__).resolve().parents[1] / "conformance" / "cases").glob("loader-*"))
+
+
+def _config(case: Path) -> dict[str, Any]:
+    path = case / "case.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _global_flags(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-f", "--file", dest="files", action="append", default=[])
+    parser.add_argument("-p", "--project-name")
+    parser.add_argument("--project-directory")
+    parser.add_argument("--env-file", dest="env_files", action="append", default=[])
+    parser.add_argument("--profile", dest="profiles", action="append", default=[])
+    return parser.parse_args(args)
+
+
+def _environment(config: dict[str, Any]) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/root", **config.get("env", {})}
+
+
+def _ours(case: Path, config: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    flags = _global_flags(config.get("args", []))
+    options = LoadOptions(
+        files=tuple(flags.files),
+        project_name=flags.project_name,
+        project_directory=flags.project_directory,
+        env_files=tuple(flags.env_files),
+        profiles=tuple(flags.profiles),
+        environ=_environment(config),
+        cwd=str(case / config.get("cwd", ".")),
+        stdin=config.get("stdin"),
+    )
+    try:
+        project = load_project(options, services=tuple(config.get("services", [])))
+    except PyComposeError as exc:
+        return None, exc.render()
+    # `docker compose config` prints every `$` of the interpolated model doubled
+    return json.loads(json.dumps(project.data).replace("$", "$$")), None
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_matches_docker_compose(case: Path) -> None:
+    binary = oracle_binary()
+    if binary is None:
+        pytest.skip("Docker Compose (the oracle) is not installed: python tests/oracle.py")
+    config = _config(case)
+    result = subprocess.run(
+        [str(binary), *config.get("args", []), "config", "--format", "json", *config.get("services", [])],
+        cwd=case / config.get("cwd", "."),
+        env=_environment(config),
+        input=config.get("stdin"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    ours, error = _ours(case, config)
+    if result.returncode != 0:
+        assert error is not None, f"Docker Compose refuses this case ({result.stderr.strip()}), we accept it"
+        return
+    assert error is None, f"Docker Compose accepts this case, we refuse it: {error}"
+    assert ours == json.loads(result.stdout)
+
+
+def test_every_case_has_a_compose_file_or_names_one() -> None:
+    assert len(CASES) >= 60
+    for case in CASES:
+        config = _config(case)
+        assert set(config) <= {"args", "env", "cwd", "services", "stdin"}, case.name
+        has_default = any((case / n).exists() for n in ("compose.yaml", "docker-compose.yml"))
+        names_one = "-f" in config.get("args", []) or "COMPOSE_FILE" in config.get("env", {})
+        from_dotenv = (case / ".env").exists() and "COMPOSE_FILE" in (case / ".env").read_text()
+        assert has_default or names_one or from_dotenv or "cwd" in config, case.name
