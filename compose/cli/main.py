@@ -19,6 +19,7 @@ PROG = "pycompose"
 # command name -> (module under compose.cli.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config", "Parse, resolve and render compose file in canonical format"),
+    "container": ("container", "Manage single containers (run, ls, inspect, stop, kill, rm, exec, logs)"),
     "version": ("version", "Show the pycompose version information"),
 }
 

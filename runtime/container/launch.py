@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -31,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.container import rootfs
-from runtime.container.spec import ContainerSpec
+from runtime.container.rootfs import INIT_PATH
+from runtime.container.spec import ContainerSpec, Process
 from runtime.errors import RuntimeFailure
 from runtime.linux import capabilities, libc, seccomp
 from runtime.linux.cgroups import CgroupSet
@@ -168,12 +170,7 @@ def _container_init(plan: LaunchPlan, stdio: tuple[int, int, int] | None, sock: 
     spec = plan.spec
     proc = spec.process
     # everything read from the host (profile, libseccomp) is read before pivot_root hides it
-    caps = spec.capabilities if not spec.privileged else capabilities.known()
-    flt = lib = None
-    if spec.seccomp != "unconfined" and not spec.privileged:
-        profile = seccomp.load_profile(seccomp.DEFAULT_PROFILE if spec.seccomp in (None, "default") else spec.seccomp)
-        flt = seccomp.compile_rules(profile, caps)
-        lib = seccomp.library()
+    caps, flt, lib = seccomp_for(spec)
     rootfs.prepare(plan.rootfs, spec, plan.etc_files, plan.init_binary if spec.init else None)
     rootfs.pivot(plan.rootfs)
     if spec.namespace("uts").mode == "private":
@@ -198,6 +195,24 @@ def _container_init(plan: LaunchPlan, stdio: tuple[int, int, int] | None, sock: 
     if spec.oom_score_adj is not None:
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write(str(spec.oom_score_adj))
+    if spec.init:
+        proc = dataclasses.replace(proc, args=(INIT_PATH, "--", *proc.args))
+    finish(spec, proc, caps, flt, lib, sock)
+
+
+def seccomp_for(spec: ContainerSpec) -> tuple[tuple[str, ...], seccomp.Filter | None, object]:
+    """(capabilities, compiled filter, libseccomp) for a process of ``spec``, read from the host."""
+    caps = spec.capabilities if not spec.privileged else capabilities.known()
+    if spec.seccomp == "unconfined" or spec.privileged:
+        return caps, None, None
+    profile = seccomp.load_profile(seccomp.DEFAULT_PROFILE if spec.seccomp in (None, "default") else spec.seccomp)
+    return caps, seccomp.compile_rules(profile, caps), seccomp.library()
+
+
+def finish(spec: ContainerSpec, proc: Process, caps: tuple[str, ...], flt: seccomp.Filter | None, lib: object,
+           sock: socket.socket) -> None:
+    """The last steps of any container process (first or exec'd): workdir, user, capabilities,
+    no_new_privs, seccomp, exec."""
     env = dict(item.partition("=")[::2] for item in proc.env)
     os.chdir(_workdir(proc.cwd, proc.user.uid, proc.user.gid))
     executable = _find_executable(proc.args[0], env.get("PATH", ""))
@@ -249,9 +264,9 @@ def _setup_tty(sock: socket.socket) -> None:
     """Open a pty in the container's own devpts, hand the master to the supervisor, and make
     the slave this process's controlling terminal and stdio."""
     master = os.open("/dev/pts/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
-    fcntl.ioctl(master, termios.TIOCSPTLCK, array.array("i", [0]))
+    fcntl.ioctl(master, libc.TIOCSPTLCK, array.array("i", [0]))
     number = array.array("i", [0])
-    fcntl.ioctl(master, termios.TIOCGPTN, number)
+    fcntl.ioctl(master, libc.TIOCGPTN, number)
     slave = os.open(f"/dev/pts/{number[0]}", os.O_RDWR | os.O_NOCTTY)
     sock.sendmsg([b"T\n"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [master]))])
     os.close(master)
@@ -275,4 +290,4 @@ def _close_fds_from(low: int, keep: int) -> None:
         fcntl.fcntl(keep, fcntl.F_SETFD, flags | fcntl.FD_CLOEXEC)
 
 
-__all__ = ["LaunchError", "LaunchPlan", "Launched", "launch"]
+__all__ = ["LaunchError", "LaunchPlan", "Launched", "finish", "launch", "seccomp_for"]

@@ -17,6 +17,8 @@ from pathlib import Path
 from runtime.container.spec import ContainerSpec, Device, Mount
 from runtime.linux import libc
 
+INIT_PATH = "/sbin/docker-init"  # where Docker mounts its init, and so do we
+
 # (name, major, minor) of the device nodes every container gets, as Docker (runc) creates them
 DEFAULT_DEVICES: tuple[Device, ...] = (
     Device("/dev/null", "c", 1, 3), Device("/dev/zero", "c", 1, 5), Device("/dev/full", "c", 1, 7),
@@ -152,7 +154,7 @@ def prepare(root: Path, spec: ContainerSpec, etc_files: dict[str, Path], init_bi
         _ensure_target(target, directory=False)
         libc.mount(source, target, None, libc.MS_BIND)
     if init_binary:
-        target = secure_join(root, "/sbin/docker-init")
+        target = secure_join(root, INIT_PATH)
         _ensure_target(target, directory=False)
         libc.mount(init_binary, target, None, libc.MS_BIND)
         libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY)

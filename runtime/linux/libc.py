@@ -177,3 +177,8 @@ def pidfd_send_signal(pidfd: int, sig: int) -> None:
                       None, ctypes.c_uint(0)),
         "pidfd_send_signal",
     )
+
+
+# pty ioctls (asm-generic): unlock a pty and get its number
+TIOCSPTLCK = 0x40045431
+TIOCGPTN = 0x80045430

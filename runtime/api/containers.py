@@ -1,0 +1,560 @@
+"""Containers as ``compose`` sees them: create from a spec, start, stop, exec, logs, remove.
+
+The typed facade over ``runtime.container`` (spec, launch, store) and ``runtime.supervisor``.
+Every operation first refreshes the container's state: if its supervisor was killed, the
+container is re-adopted by a new one (or, if its process is gone too, marked exited with a
+note saying what happened), so no command ever acts on stale state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal as signal_mod
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from runtime.container import exec as cexec
+from runtime.container import process as cprocess
+from runtime.container.logs import LogEntry, follow, read_logs, timestamp
+from runtime.container.process import ImageProcess, Overrides
+from runtime.container.spec import (
+    ContainerSpec,
+    Device,
+    Healthcheck,
+    LogConfig,
+    Mount,
+    Namespace,
+    Process,
+    Resources,
+    RestartPolicy,
+    Rlimit,
+    User,
+)
+from runtime.container.store import (
+    CREATED,
+    EXITED,
+    PAUSED,
+    RESTARTING,
+    RUNNING,
+    ContainerRecord,
+    ContainerState,
+    ContainerStore,
+    alive,
+    new_id,
+)
+from runtime.errors import Conflict, InvalidState, NotFound, RuntimeFailure
+from runtime.linux import cgroups, netns
+from runtime.state import StateRoot, read_json
+from runtime.supervisor import client
+from runtime.supervisor.shim import container_cgroup
+
+START_TIMEOUT = 60.0
+NetworkSetup = Callable[[Path], None]
+LOST_EXIT_CODE = 255
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+class ContainerStartError(RuntimeFailure):
+    """The container's process could not be started; ``exit_code`` is Docker's (126, 127)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class ExecError(RuntimeFailure):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    record: ContainerRecord
+    state: ContainerState
+
+    @property
+    def status_text(self) -> str:
+        """``docker ps`` STATUS column."""
+        st = self.state
+        if st.status in (RUNNING, PAUSED):
+            text = f"Up {_ago(st.started_at)}"
+            if st.status == PAUSED:
+                text += " (Paused)"
+            elif st.health:
+                text += f" ({'health: starting' if st.health['Status'] == 'starting' else st.health['Status']})"
+            return text
+        if st.status == RESTARTING:
+            return f"Restarting ({st.exit_code}) {_ago(st.finished_at)} ago"
+        if st.status == EXITED:
+            return f"Exited ({st.exit_code}) {_ago(st.finished_at)} ago"
+        return st.status.capitalize()
+
+
+def _parse_time(stamp: str) -> float | None:
+    if not stamp:
+        return None
+    import calendar
+
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
+
+
+def _ago(stamp: str) -> str:
+    then = _parse_time(stamp)
+    if then is None:
+        return "unknown"
+    secs = max(0, int(time.time() - then))
+    if secs < 1:
+        return "Less than a second"
+    if secs < 60:
+        return f"{secs} seconds"
+    if secs < 3600:
+        return f"{secs // 60} minutes"
+    return f"{secs // 3600} hours"
+
+
+class Containers:
+    def __init__(self, state: StateRoot | None = None) -> None:
+        self.state = (state or StateRoot.from_env()).ensure()
+        self.store = ContainerStore(self.state)
+
+    # ---- building a spec's process from an image -----------------------------------------------
+    @staticmethod
+    def build_process(rootfs: Path, image: ImageProcess, overrides: Overrides) -> Process:
+        return cprocess.build(rootfs, image, overrides)
+
+    @staticmethod
+    def new_id() -> str:
+        return new_id()
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def create(self, spec: ContainerSpec, *, rootfs: Path, cid: str | None = None, name: str | None = None,
+               image: str = "", image_id: str = "", rootfs_managed: bool = False) -> ContainerRecord:
+        cid = cid or new_id()
+        if not spec.hostname:
+            spec = replace(spec, hostname=cid[:12])
+        record = ContainerRecord(id=cid, name=(name or _random_name(cid)).lstrip("/"), image=image,
+                                 rootfs=os.fspath(rootfs), created=timestamp(), spec=spec, image_id=image_id,
+                                 rootfs_managed=rootfs_managed, cgroup_parent=cgroups.parent_name())
+        self.store.add(record)
+        self._write_etc(record)
+        return record
+
+    def _write_etc(self, record: ContainerRecord) -> None:
+        spec = record.spec
+        hostname = spec.hostname or record.id[:12]
+        d = self.store.dir(record.id)
+        (d / "hostname").write_text(hostname + "\n")
+        hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet",
+                 "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"]
+        hosts += [f"{addr}\t{host}" for host, addr in spec.extra_hosts]
+        (d / "hosts").write_text("\n".join(hosts) + "\n")
+        (d / "resolv.conf").write_text(_resolv_conf(spec))
+
+    def start(self, ref: str, *, network_setup: NetworkSetup | None = None) -> ContainerState:
+        record = self.store.resolve(ref)
+        st = self.refresh(record.id)
+        if st.status in (RUNNING, PAUSED, RESTARTING):
+            return st
+        st.guard("start", record.name)
+        if record.spec.namespace("network").mode == "private":
+            path = netns.create(self.store.netns_path(record.id))
+            if network_setup is not None:
+                network_setup(path)
+        cg = container_cgroup(record)
+        cg.create()
+        cg.apply(record.spec.resources, device_rules=None if record.spec.privileged else _device_rules(record.spec))
+        self.store.update_state(record.id, status=CREATED, error="", restart_count=0, stopped_by_user=False,
+                                pid=0, note="")
+        shim_pid = client.spawn_shim(self.state, record.id)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            st = self.store.load_state(record.id)
+            if st.error and st.status != RUNNING:
+                raise ContainerStartError(f"failed to start container {record.name}: {st.error}", st.exit_code)
+            if st.status != CREATED:
+                return st
+            if not alive(shim_pid, 0):
+                st = self.store.load_state(record.id)
+                if st.status != CREATED or st.error:
+                    continue
+                err = self.store.run_dir(record.id) / "shim.err"
+                detail = err.read_text().strip().splitlines()[-1] if err.exists() else "no details"
+                raise RuntimeFailure(f"the supervisor of container {record.name} failed: {detail}")
+            time.sleep(0.002)
+        raise RuntimeFailure(f"container {record.name} did not start within {START_TIMEOUT:g}s")
+
+    def stop(self, ref: str, *, timeout: float | None = None, signal: str | None = None) -> ContainerState:
+        record = self.store.resolve(ref)
+        st = self.refresh(record.id)
+        if st.status not in (RUNNING, PAUSED, RESTARTING):
+            return st
+        grace = record.spec.stop_grace_period if timeout is None else timeout
+        msg = {"op": "stop", "timeout": grace, "signal": signal or record.spec.stop_signal}
+        reply = client.shim_request(self.store.socket_path(record.id), msg, timeout=grace + 30)
+        if reply is None:
+            self._kill_unsupervised(record, st)
+        return self.refresh(record.id)
+
+    def kill(self, ref: str, *, signal: str = "SIGKILL") -> ContainerState:
+        record = self.store.resolve(ref)
+        st = self.refresh(record.id)
+        if st.status not in (RUNNING, PAUSED, RESTARTING):
+            raise InvalidState(f"cannot kill container {record.name}: container is not running")
+        sig = _signal_name(signal)
+        reply = client.shim_request(self.store.socket_path(record.id), {"op": "kill", "signal": sig})
+        if reply is None:
+            self._kill_unsupervised(record, st)
+        if sig == "SIGKILL":
+            return self.wait_state(record.id)
+        return self.refresh(record.id)
+
+    def restart(self, ref: str, *, timeout: float | None = None) -> ContainerState:
+        record = self.store.resolve(ref)
+        self.stop(record.id, timeout=timeout)
+        self.wait_state(record.id)
+        return self.start(record.id)
+
+    def pause(self, ref: str) -> ContainerState:
+        return self._freeze(ref, "pause", RUNNING)
+
+    def unpause(self, ref: str) -> ContainerState:
+        return self._freeze(ref, "unpause", PAUSED)
+
+    def _freeze(self, ref: str, op: str, needed: str) -> ContainerState:
+        record = self.store.resolve(ref)
+        st = self.refresh(record.id)
+        if st.status != needed:
+            raise InvalidState(f"cannot {op} container {record.name}: container is {st.status}")
+        reply = client.shim_request(self.store.socket_path(record.id), {"op": op})
+        if reply is None or not reply[0].get("ok"):
+            raise RuntimeFailure(f"cannot {op} container {record.name}: {reply and reply[0].get('error')}")
+        return self.refresh(record.id)
+
+    def wait(self, ref: str) -> int:
+        """Block until the container has exited for good; its exit code."""
+        record = self.store.resolve(ref)
+        return self.wait_state(record.id).exit_code
+
+    def wait_state(self, cid: str) -> ContainerState:
+        st = self.refresh(cid)
+        while st.status in (RUNNING, PAUSED, RESTARTING):
+            reply = client.shim_request(self.store.socket_path(cid), {"op": "wait"}, timeout=None)
+            if reply is None:
+                time.sleep(0.05)
+            st = self.refresh(cid)
+        return st
+
+    def remove(self, ref: str, *, force: bool = False) -> str:
+        record = self.store.resolve(ref)
+        st = self.refresh(record.id)
+        if st.status in (RUNNING, PAUSED, RESTARTING):
+            if not force:
+                raise Conflict(f'cannot remove container "/{record.name}": container is {st.status}: '
+                               "stop the container before removing or force remove")
+            self.kill(record.id)
+        self.wait_state(record.id)
+        client.server_request(self.state, {"op": "release", "id": record.id})
+        container_cgroup(record).remove()
+        netns.remove(self.store.netns_path(record.id))
+        if record.rootfs_managed:
+            from runtime.api.images import ImageStore
+
+            ImageStore(self.state).release_rootfs(record.id)
+        self.store.delete(record.id)
+        return record.id
+
+    # ---- state and recovery ---------------------------------------------------------------------
+    def refresh(self, cid: str) -> ContainerState:
+        """The container's state; re-adopts it if its supervisor is gone."""
+        st = self.store.load_state(cid)
+        if st.status not in (RUNNING, PAUSED, RESTARTING):
+            return st
+        sock = self.store.socket_path(cid)
+        if client.shim_alive(sock):
+            return self.store.load_state(cid)
+        st = self.store.load_state(cid)  # the shim may just have finished
+        if st.status not in (RUNNING, PAUSED, RESTARTING):
+            return st
+        if st.status in (RUNNING, PAUSED) and alive(st.pid, st.pid_start):
+            client.spawn_shim(self.state, cid, adopt=True)
+            for _ in range(2000):
+                if client.shim_alive(sock):
+                    break
+                time.sleep(0.005)
+            return self.store.load_state(cid)
+        exit_file = self.store.run_dir(cid) / "exit.json"
+        if exit_file.exists():
+            info = read_json(exit_file)
+            return self.store.update_state(cid, status=EXITED, exit_code=int(info["exit_code"]), pid=0,
+                                           finished_at=timestamp(),
+                                           note="its supervisor was killed; exit status kept by the server")
+        record = self.store.record(cid)
+        container_cgroup(record).kill_all()
+        return self.store.update_state(cid, status=EXITED, exit_code=LOST_EXIT_CODE, pid=0, finished_at=timestamp(),
+                                       note="its supervisor was killed and its exit status is lost")
+
+    def _kill_unsupervised(self, record: ContainerRecord, st: ContainerState) -> None:
+        if alive(st.pid, st.pid_start):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(st.pid, signal_mod.SIGKILL)
+        container_cgroup(record).kill_all()
+        self.store.update_state(record.id, status=EXITED, exit_code=137, pid=0, finished_at=timestamp(),
+                                stopped_by_user=True, note="stopped without its supervisor")
+
+    def get(self, ref: str) -> ContainerInfo:
+        record = self.store.resolve(ref)
+        return ContainerInfo(record, self.refresh(record.id))
+
+    def list(self, *, all: bool = False) -> list[ContainerInfo]:
+        out = []
+        for record in self.store.records():
+            st = self.refresh(record.id)
+            if all or st.status in (RUNNING, PAUSED, RESTARTING):
+                out.append(ContainerInfo(record, st))
+        out.sort(key=lambda i: i.record.created, reverse=True)
+        return out
+
+    def inspect(self, ref: str) -> dict[str, Any]:
+        info = self.get(ref)
+        r, st, spec = info.record, info.state, info.record.spec
+        state: dict[str, Any] = {
+            "Status": st.status, "Running": st.status in (RUNNING, PAUSED), "Paused": st.status == PAUSED,
+            "Restarting": st.status == RESTARTING, "OOMKilled": st.oom_killed, "Dead": st.status == "dead",
+            "Pid": st.pid, "ExitCode": st.exit_code, "Error": st.error,
+            "StartedAt": st.started_at or ZERO_TIME, "FinishedAt": st.finished_at or ZERO_TIME,
+        }
+        if st.health is not None:
+            state["Health"] = st.health
+        if st.note:
+            state["Note"] = st.note
+        return {
+            "Id": r.id, "Created": r.created, "Path": spec.process.args[0], "Args": list(spec.process.args[1:]),
+            "State": state, "Image": r.image_id, "Name": "/" + r.name, "RestartCount": st.restart_count,
+            "LogPath": os.fspath(self.store.log_path(r.id)),
+            "HostConfig": {
+                "Privileged": spec.privileged, "ReadonlyRootfs": spec.readonly_rootfs,
+                "CapAdd": None, "CapDrop": None, "Init": spec.init,
+                "RestartPolicy": {"Name": spec.restart.name, "MaximumRetryCount": spec.restart.max_retries},
+                "Memory": spec.resources.memory or 0, "PidsLimit": spec.resources.pids_limit,
+                "LogConfig": {"Type": spec.log.driver, "Config": {}},
+            },
+            "Config": {
+                "Hostname": spec.hostname or r.id[:12], "User": spec.process.user.name,
+                "Env": list(spec.process.env), "Cmd": list(spec.process.args), "Image": r.image,
+                "WorkingDir": spec.process.cwd, "Tty": spec.process.terminal, "OpenStdin": spec.process.stdin,
+                "Labels": dict(spec.labels), "StopSignal": spec.stop_signal,
+            },
+            "Capabilities": list(spec.capabilities),
+            "Rootfs": r.rootfs,
+        }
+
+    def top(self, ref: str) -> list[tuple[int, str]]:
+        """(host pid, command line) of every process of a running container."""
+        info = self.get(ref)
+        out = []
+        for pid in container_cgroup(info.record).pids():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    out.append((pid, f.read().replace(b"\0", b" ").decode(errors="replace").strip()))
+            except FileNotFoundError:
+                continue
+        return out
+
+    # ---- logs ------------------------------------------------------------------------------------
+    def logs(self, ref: str, *, tail: int | None = None) -> list[LogEntry]:
+        record = self.store.resolve(ref)
+        return read_logs(self.store.log_path(record.id), tail=tail)
+
+    def follow_logs(self, ref: str, emit: Callable[[LogEntry], None], *, tail: int | None = None,
+                    poll: float = 0.05) -> None:
+        """Emit the existing entries, then new ones until the container has stopped for good."""
+        record = self.store.resolve(ref)
+        path = self.store.log_path(record.id)
+        for entry in read_logs(path, tail=tail):
+            emit(entry)
+        offset = path.stat().st_size if path.exists() else 0
+        inode = path.stat().st_ino if path.exists() else 0
+        while True:
+            running = self.refresh(record.id).status in (RUNNING, PAUSED, RESTARTING, CREATED)
+            if path.exists() and path.stat().st_ino != inode:
+                inode, offset = path.stat().st_ino, 0  # rotated
+            entries, offset = follow(path, offset)
+            for entry in entries:
+                emit(entry)
+            if not running:
+                return
+            time.sleep(poll)
+
+    # ---- exec ------------------------------------------------------------------------------------
+    def exec(self, ref: str, args: tuple[str, ...], *, env: tuple[str, ...] = (), user: str | None = None,
+             workdir: str | None = None, tty: bool = False, interactive: bool = False,
+             stdio: tuple[int, int, int] | None = None) -> int:
+        """Run ``args`` in the running container in the foreground; its exit code."""
+        record = self.store.resolve(ref)
+        st = self.refresh(record.id)
+        if st.status == PAUSED:
+            raise InvalidState(f"container {record.id} is paused, unpause the container before exec")
+        if st.status != RUNNING:
+            raise InvalidState(f"container {record.id} is not running")
+        spec = record.spec
+        proc_user, home = (spec.process.user, None) if user is None else cprocess.resolve_user(
+            Path(f"/proc/{st.pid}/root"), user)
+        base_env = spec.process.env if home is None else cprocess.merge_env(spec.process.env, (f"HOME={home}",))
+        proc = replace(spec.process, args=tuple(args), env=cprocess.merge_env(base_env, env),
+                       cwd=workdir or spec.process.cwd, user=proc_user, terminal=tty, stdin=interactive)
+        cg = container_cgroup(record)
+        in_fd, out_fd, err_fd = stdio or (0, 1, 2)
+        if tty:
+            master, slave = cexec.open_pty(st.pid)
+            try:
+                ex = cexec.spawn(spec, st.pid, cg, proc, (slave, slave, slave), tty=True)
+            finally:
+                os.close(slave)
+            failure = cexec.read_error(ex.error_sock)
+            code = _pump_pty(master, ex.pid, in_fd if interactive else None, out_fd)
+        else:
+            devnull = None
+            if not interactive:
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                in_fd = devnull
+            try:
+                ex = cexec.spawn(spec, st.pid, cg, proc, (in_fd, out_fd, err_fd))
+            finally:
+                if devnull is not None:
+                    os.close(devnull)
+            failure = cexec.read_error(ex.error_sock)
+            code = _wait_child(ex.pid)
+        if failure is not None:
+            message, exit_code = failure
+            raise ExecError(f"exec failed: {message}", exit_code)
+        return code
+
+    def attach_stdin(self, ref: str) -> int | None:
+        """A writable fd to the container's stdin (or pty), if it was created with one."""
+        record = self.store.resolve(ref)
+        reply = client.shim_request(self.store.socket_path(record.id), {"op": "stdin"})
+        if reply is None:
+            return None
+        _msg, fds = reply
+        return fds[0] if fds else None
+
+
+def _wait_child(pid: int) -> int:
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        except InterruptedError:
+            continue
+
+
+def _pump_pty(master: int, pid: int, in_fd: int | None, out_fd: int) -> int:
+    """Copy between the caller's terminal and the pty until the process exits."""
+    import termios
+    import tty as tty_mod
+
+    saved = None
+    if in_fd is not None and os.isatty(in_fd):
+        saved = termios.tcgetattr(in_fd)
+        tty_mod.setraw(in_fd)
+    try:
+        fds = [master] + ([in_fd] if in_fd is not None else [])
+        status = None
+        while True:
+            readable, _, _ = select.select(fds, [], [], 0.05)
+            if master in readable:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    data = b""
+                if data:
+                    os.write(out_fd, data)
+                elif status is not None:
+                    break
+            if in_fd is not None and in_fd in readable:
+                data = os.read(in_fd, 65536)
+                if data:
+                    os.write(master, data)
+                else:
+                    fds.remove(in_fd)
+                    with contextlib.suppress(OSError):
+                        os.write(master, b"\x04")
+            if status is None:
+                done, st = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    status = st
+                    continue
+            elif master not in readable:
+                break
+        return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+    finally:
+        if saved is not None:
+            termios.tcsetattr(in_fd, termios.TCSADRAIN, saved)
+        os.close(master)
+
+
+def _signal_name(sig: str | int) -> str:
+    if isinstance(sig, int) or str(sig).isdigit():
+        return signal_mod.Signals(int(sig)).name
+    name = str(sig).upper()
+    name = name if name.startswith("SIG") else f"SIG{name}"
+    if name not in signal_mod.Signals.__members__:
+        raise RuntimeFailure(f"invalid signal: {sig}")
+    return name
+
+
+def _device_rules(spec: ContainerSpec) -> tuple[str, ...]:
+    extra = tuple(f"{d.type} {d.major}:{d.minor} {d.permissions}" for d in spec.devices)
+    return cgroups.DEFAULT_DEVICE_RULES + extra
+
+
+def _resolv_conf(spec: ContainerSpec) -> str:
+    if spec.dns:
+        servers = list(spec.dns)
+        search, options = list(spec.dns_search), list(spec.dns_options)
+    else:
+        servers, search, options = [], list(spec.dns_search), list(spec.dns_options)
+        with contextlib.suppress(OSError):
+            for line in Path("/etc/resolv.conf").read_text().splitlines():
+                words = line.split()
+                if not words:
+                    continue
+                if words[0] == "nameserver" and len(words) > 1 and not words[1].startswith("127."):
+                    servers.append(words[1])
+                elif words[0] == "search" and not search:
+                    search = words[1:]
+                elif words[0] == "options" and not options:
+                    options = words[1:]
+        if not servers:
+            servers = ["8.8.8.8", "8.8.4.4"]  # Docker's fallback when the host only has a local resolver
+    lines = [f"nameserver {s}" for s in servers]
+    if search:
+        lines.append("search " + " ".join(search))
+    if options:
+        lines.append("options " + " ".join(options))
+    return "\n".join(lines) + "\n"
+
+
+_ADJECTIVES = ("brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "kind", "lucid", "merry", "nifty",
+               "proud", "quirky", "sharp", "tender", "vivid", "witty", "zealous")
+_NAMES = ("babbage", "curie", "darwin", "euler", "fermi", "gauss", "hopper", "kepler", "lovelace", "noether",
+          "pascal", "ritchie", "shannon", "turing", "wozniak")
+
+
+def _random_name(cid: str) -> str:
+    n = int(cid[:8], 16)
+    return f"{_ADJECTIVES[n % len(_ADJECTIVES)]}_{_NAMES[(n // 97) % len(_NAMES)]}_{cid[:4]}"
+
+
+__all__ = [
+    "ContainerInfo", "ContainerRecord", "ContainerSpec", "ContainerStartError", "ContainerState", "Containers",
+    "Device", "ExecError", "Healthcheck", "ImageProcess", "LogConfig", "LogEntry", "Mount", "Namespace",
+    "NotFound", "Overrides", "Process", "Resources", "RestartPolicy", "Rlimit", "User",
+]

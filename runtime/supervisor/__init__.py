@@ -1,0 +1,1 @@
+"""Supervision of running containers: a small server per run root and one forked shim per container."""

@@ -1,0 +1,192 @@
+"""The supervisor server: one small process per run root that forks the per-container shims.
+
+Why this shape (see ``runtime/container/DESIGN.md``): a shim forked from a process that
+imported little shares that interpreter copy-on-write, so each running container costs about
+1 MiB of unique memory instead of a fresh interpreter's 4-5 MiB. The server
+
+* creates each container's stdout/stderr/stdin pipes and keeps its own copy of the read ends,
+  so a killed shim does not break the container's output (no SIGPIPE) and the next shim
+  continues the same log;
+* is a child subreaper: when a shim is killed, the container's PID 1 is re-parented to the
+  server, which reaps it and leaves its exit status in ``<run>/containers/<id>/exit.json`` for
+  the adopting shim;
+* exits when it has had nothing to supervise for a while. If it is killed, the shims and
+  containers run on; the next command starts a new server.
+
+Requests: ``spawn`` {id, adopt}, ``release`` {id}, ``ping``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from runtime.linux import libc
+from runtime.state import StateRoot, write_json
+from runtime.supervisor import protocol, shim
+
+IDLE_EXIT = 30.0
+PIPE_NAMES = ("out_r", "out_w", "err_r", "err_w", "in_r", "in_w")
+
+
+class Server:
+    def __init__(self, state: StateRoot) -> None:
+        self.state = state
+        self.shims: dict[int, str] = {}  # shim pid -> container id
+        self.pipes: dict[str, dict[str, int]] = {}  # container id -> its pipes
+        self.idle_since = time.monotonic()
+        self.stop = False
+
+    def socket_path(self) -> Path:
+        return self.state.run / "supervisor.sock"
+
+    def spawn(self, cid: str, adopt: bool) -> int:
+        pipes = self.pipes.get(cid)
+        if pipes is None:
+            pipes = {}
+            for stream in ("out", "err", "in"):
+                r, w = os.pipe2(os.O_CLOEXEC)
+                pipes[f"{stream}_r"], pipes[f"{stream}_w"] = r, w
+            self.pipes[cid] = pipes
+        (self.state.run / "containers" / cid).mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            (self.state.run / "containers" / cid / "exit.json").unlink()
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            for sig in (signal.SIGCHLD, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
+            for other, fds in self.pipes.items():
+                if other != cid:
+                    for fd in fds.values():
+                        os.close(fd)
+            os.close(self._listener.fileno())
+            shim.main(self.state, cid, pipes, adopt=adopt)
+        self.shims[pid] = cid
+        return pid
+
+    def release(self, cid: str) -> None:
+        for fd in self.pipes.pop(cid, {}).values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            cid = self.shims.pop(pid, None)
+            if cid is not None:
+                if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+                    self.release(cid)  # finished cleanly: the container is gone
+                continue
+            self._orphan_exited(pid, status)
+
+    def _orphan_exited(self, pid: int, status: int) -> None:
+        """A container whose shim was killed has exited: leave its status for the next shim."""
+        code = os.waitstatus_to_exitcode(status)
+        sig = -code if code < 0 else 0
+        base = self.state.root / "containers"
+        with contextlib.suppress(FileNotFoundError):
+            for entry in base.iterdir():
+                try:
+                    st = json.loads((entry / "state.json").read_text())
+                except (OSError, ValueError):
+                    continue
+                if st.get("pid") == pid:
+                    write_json(self.state.run / "containers" / entry.name / "exit.json",
+                               {"exit_code": 128 + sig if sig else code, "signal": sig}, sync=False)
+                    return
+
+    def handle(self, msg: dict[str, Any]) -> dict[str, Any]:
+        op = msg.get("op")
+        if op == "spawn":
+            return {"ok": True, "pid": self.spawn(msg["id"], bool(msg.get("adopt")))}
+        if op == "release":
+            self.release(msg["id"])
+            return {"ok": True}
+        if op == "shutdown":
+            if self.shims:
+                return {"ok": False, "shims": len(self.shims)}
+            self.stop = True
+            return {"ok": True}
+        if op == "ping":
+            return {"ok": True, "pid": os.getpid(), "shims": len(self.shims)}
+        return {"ok": False, "error": f"unknown request {op!r}"}
+
+    def serve(self) -> None:
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+        path = self.socket_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        protocol.bind(self._listener, str(path))
+        self._listener.listen(64)
+        rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wfd)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        sel = selectors.DefaultSelector()
+        sel.register(rfd, selectors.EVENT_READ, "signal")
+        sel.register(self._listener, selectors.EVENT_READ, "listen")
+        while True:
+            for key, _ in sel.select(5.0):
+                if key.data == "signal":
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(rfd, 512)
+                    self.reap()
+                else:
+                    conn, _ = self._listener.accept()
+                    with conn:
+                        conn.settimeout(10)
+                        try:
+                            msg, fds = protocol.receive(conn, bytearray())
+                            for fd in fds:
+                                os.close(fd)
+                            if msg is not None:
+                                protocol.send(conn, self.handle(msg))
+                        except Exception as exc:
+                            with contextlib.suppress(OSError):
+                                protocol.send(conn, {"ok": False, "error": str(exc)})
+            self.reap()
+            if self.stop:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                return
+            if self.shims or self.pipes:
+                self.idle_since = time.monotonic()
+            elif time.monotonic() - self.idle_since > IDLE_EXIT:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                return
+
+
+def main(argv: list[str]) -> None:
+    """``python -m runtime.supervisor ROOT RUN``: detach and serve."""
+    root, run = argv[0], argv[1]
+    if os.fork() != 0:
+        os._exit(0)  # the starter waits for this one; the server is re-parented away from it
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    os.chdir("/")
+    Server(StateRoot(Path(root), Path(run))).serve()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
