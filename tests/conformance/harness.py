@@ -1,9 +1,12 @@
 """Running one conformance case through pycompose and through Docker Compose.
 
 A case is a directory holding compose files and, optionally, ``case.json``:
-``{"args": [...], "env": {...}, "cwd": "sub"}``. ``args`` are global options placed
-before ``config`` (default: none, so the file is found by discovery); ``env`` is
-added to a minimal environment (HOME, PATH); ``cwd`` is where both programs run.
+``{"args": [...], "env": {...}, "cwd": "sub", "pipeline_only": true}``. ``args`` are
+global options placed before ``config`` (default: none, so the file is found by
+discovery); ``env`` is added to a minimal environment (HOME, PATH); ``cwd`` is where
+both programs run; ``pipeline_only`` marks a case that needs the whole loader
+(interpolation, several files, extends, include, profiles), so that it is not run
+through the transforms alone.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Case:
     cwd: Path
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    pipeline_only: bool = False
 
     @property
     def compose_file(self) -> Path | None:
@@ -61,6 +65,7 @@ def own_cases() -> list[Case]:
             cwd=directory / spec.get("cwd", "."),
             args=tuple(spec.get("args", ())),
             env=dict(spec.get("env", {})),
+            pipeline_only=bool(spec.get("pipeline_only", False)),
         ))
     return out
 

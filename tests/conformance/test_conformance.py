@@ -6,9 +6,9 @@ under ``cases/`` and, when the reference corpus is present, every compose file o
 ``../shared/reference/compose-fixtures``. ``known_differences.json`` lists the
 deliberate differences, each with its reason.
 
-``test_transforms`` runs the ``norm-*`` cases through the loader's ``canonical`` and
-``normalize`` directly (one file, no interpolation), so they are checked even
-without the ``config`` command.
+``test_transforms`` runs the single-file ``norm-*`` cases through the loader's
+``canonical`` and ``normalize`` directly (no interpolation, merge or validation), so
+that they are checked even without the ``config`` command.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ ORACLE = oracle_binary()
 KNOWN = harness.known_differences()
 ALL_CASES = harness.own_cases() + harness.fixture_cases()
 NORM_CASES = [c for c in harness.own_cases() if c.id.startswith("norm-")]
+DIRECT_CASES = [c for c in NORM_CASES if not c.pipeline_only and not c.args]
 
 needs_oracle = pytest.mark.skipif(ORACLE is None, reason="Docker Compose (the oracle) is not installed")
 
@@ -58,7 +59,7 @@ def test_config(case: harness.Case, conformance_results: Counter[str]) -> None:
 
 @pytest.mark.oracle
 @needs_oracle
-@pytest.mark.parametrize("case", NORM_CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", DIRECT_CASES, ids=lambda c: c.id)
 def test_transforms(case: harness.Case, conformance_results: Counter[str]) -> None:
     _check("transforms", case, harness.run_transforms(case), conformance_results)
 
