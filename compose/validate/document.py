@@ -8,7 +8,7 @@ from compose.errors import ConfigError
 from compose.loader.yamlsource import Override, Reset, SourceMap
 from compose.validate import cache
 from compose.validate.messages import Problem, best_error, describe
-from compose.validate.schema import schema_digest, validator
+from compose.validate.schema import fast_check, schema_digest, validator
 
 Path = tuple[str | int, ...]
 
@@ -62,13 +62,16 @@ def validate_file(data: Any, source: SourceMap) -> None:
     most relevant problem, located in ``source``.
 
     A document that passed before (same content, same schema) is recognised from the
-    on-disk cache without importing ``jsonschema`` at all.
+    on-disk cache; a valid one is accepted by the compiled fast check. ``jsonschema``
+    is imported only to explain a document the fast check refuses (and it has the
+    last word).
     """
     plain = strip_merge_tags(data)
     key = cache.document_key(schema_digest(), plain)
     if cache.is_known_valid(key):
         return
-    err = best_error(validator().iter_errors(plain))
-    if err is not None:
-        raise to_error(describe(err), source, data)
+    if not fast_check()(plain):
+        err = best_error(validator().iter_errors(plain))
+        if err is not None:
+            raise to_error(describe(err), source, data)
     cache.remember_valid(key)

@@ -1,8 +1,8 @@
-"""The project's own Compose schema: where it lives, its digest, and a validator for it.
+"""The project's own Compose schema: where it lives, its digest, and checkers for it.
 
-``jsonschema`` is slow to import and to build validators, so both happen lazily, once
-per process, and only when a document is not already known to be valid (see
-:mod:`compose.validate.cache`).
+Two checkers, both built lazily and once per process: :func:`fast_check` (our
+compiled yes/no check, for the common valid case) and :func:`validator` (a
+``jsonschema`` validator, imported only to explain an invalid document).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,14 @@ def schema_digest() -> str:
 @functools.cache
 def schema() -> dict[str, Any]:
     return json.loads(schema_bytes())
+
+
+@functools.cache
+def fast_check() -> Callable[[Any], bool]:
+    """A yes/no check of :func:`schema` that needs no ``jsonschema`` (see ``fastcheck``)."""
+    from compose.validate.fastcheck import compile_schema
+
+    return compile_schema(schema())
 
 
 @functools.cache

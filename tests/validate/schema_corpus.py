@@ -13,7 +13,17 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from compose.loader.yamlsource import parse_documents
+from compose.validate.document import strip_merge_tags
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE_DIR = REPO.parent / "shared" / "reference"
+REFERENCE = REFERENCE_DIR / "compose-spec.compose-go-v2.9.1.json"  # what Docker Compose v2.40 applies
+FIXTURES = REFERENCE_DIR / "compose-fixtures"
+CONFORMANCE = REPO / "tests" / "conformance" / "cases"
 
 # A key that matches each name pattern used by the compose schemas.
 _PATTERN_KEYS = {
@@ -202,3 +212,19 @@ def generated_corpus(schemas: list[dict[str, Any]], seed: int, count: int) -> It
         for _ in range(mutations):
             doc = mutate(doc, rng)
         yield doc
+
+
+def yaml_files(root: Path) -> list[Path]:
+    """Every ``.yaml``/``.yml`` file under ``root`` (none if it is missing)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
+
+
+def file_documents(path: Path) -> list[Any]:
+    """The documents of a compose file as the schema sees them (unreadable YAML: none)."""
+    try:
+        docs = parse_documents(path.read_text(), str(path))
+    except Exception:
+        return []
+    return [strip_merge_tags(d.data) for d in docs if d.data is not None]

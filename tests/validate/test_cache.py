@@ -32,6 +32,7 @@ def _no_validator(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse() -> None:
         raise AssertionError("the schema validator was used although the cache knows the document")
 
+    monkeypatch.setattr(document, "fast_check", refuse)
     monkeypatch.setattr(document, "validator", refuse)
 
 
@@ -112,14 +113,22 @@ def _fresh_python(code: str, cache_root: Path) -> str:
     return run.stdout.strip()
 
 
-def test_import_and_cache_hit_do_not_import_jsonschema(_private_cache: Path) -> None:
-    code = (
+def _probe(text: str) -> str:
+    return (
         "import sys\n"
+        "from compose.errors import ConfigError\n"
         "from compose.loader.yamlsource import parse_document\n"
         "from compose.validate import validate_file\n"
-        f"doc = parse_document({GOOD!r}, 'c.yaml')\n"
-        "validate_file(doc.data, doc.source)\n"
-        "print('jsonschema' in sys.modules)\n"
+        f"doc = parse_document({text!r}, 'c.yaml')\n"
+        "try:\n"
+        "    validate_file(doc.data, doc.source)\n"
+        "except ConfigError:\n"
+        "    pass\n"
+        "print('jsonschema' in sys.modules, 'compose.validate.fastcheck' in sys.modules)\n"
     )
-    assert _fresh_python(code, _private_cache) == "True"  # first run: a miss, validated
-    assert _fresh_python(code, _private_cache) == "False"  # second run: a hit
+
+
+def test_jsonschema_is_imported_only_to_explain_errors(_private_cache: Path) -> None:
+    assert _fresh_python(_probe(GOOD), _private_cache) == "False True"  # a miss: the fast check
+    assert _fresh_python(_probe(GOOD), _private_cache) == "False False"  # a hit: no check at all
+    assert _fresh_python(_probe(BAD), _private_cache) == "True True"  # an error to explain

@@ -10,22 +10,22 @@ mistakes (see ``schema_corpus``).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator
-from schema_corpus import examples, generated_corpus, mutate
+from schema_corpus import (
+    CONFORMANCE,
+    FIXTURES,
+    REFERENCE,
+    examples,
+    file_documents,
+    generated_corpus,
+    mutate,
+    yaml_files,
+)
 
-from compose.loader.yamlsource import parse_documents
-from compose.validate.document import strip_merge_tags
 from compose.validate.schema import schema
-
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE_DIR = REPO.parent / "shared" / "reference"
-REFERENCE = REFERENCE_DIR / "compose-spec.compose-go-v2.9.1.json"
-FIXTURES = REFERENCE_DIR / "compose-fixtures"
-CONFORMANCE = REPO / "tests" / "conformance" / "cases"
 
 needs_reference = pytest.mark.skipif(not REFERENCE.exists(), reason="reference data (../shared) not present")
 
@@ -38,20 +38,6 @@ def ours() -> Draft7Validator:
 @pytest.fixture(scope="module")
 def reference() -> Draft7Validator:
     return Draft7Validator(json.loads(REFERENCE.read_text()))
-
-
-def _documents(path: Path) -> list[Any]:
-    try:
-        docs = parse_documents(path.read_text(), str(path))
-    except Exception:  # not YAML we can read: nothing to compare
-        return []
-    return [strip_merge_tags(d.data) for d in docs if d.data is not None]
-
-
-def _yaml_files(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
 
 
 def _disagreements(ours: Draft7Validator, reference: Draft7Validator, docs: list[tuple[str, Any]]) -> list[str]:
@@ -76,9 +62,9 @@ def test_every_definition_is_used() -> None:
 
 @needs_reference
 def test_fixtures_same_verdict(ours: Draft7Validator, reference: Draft7Validator) -> None:
-    files = _yaml_files(FIXTURES)
+    files = yaml_files(FIXTURES)
     assert len(files) >= 100
-    docs = [(str(p.relative_to(FIXTURES)), d) for p in files for d in _documents(p)]
+    docs = [(str(p.relative_to(FIXTURES)), d) for p in files for d in file_documents(p)]
     assert _disagreements(ours, reference, docs) == []
     # the corpus holds both verdicts (wrong-composefile is refused)
     assert {ours.is_valid(d) for _, d in docs} == {True, False}
@@ -86,10 +72,10 @@ def test_fixtures_same_verdict(ours: Draft7Validator, reference: Draft7Validator
 
 @needs_reference
 def test_conformance_cases_same_verdict(ours: Draft7Validator, reference: Draft7Validator) -> None:
-    files = _yaml_files(CONFORMANCE)
+    files = yaml_files(CONFORMANCE)
     if not files:
         pytest.skip("no conformance cases in this checkout yet")
-    docs = [(str(p.relative_to(CONFORMANCE)), d) for p in files for d in _documents(p)]
+    docs = [(str(p.relative_to(CONFORMANCE)), d) for p in files for d in file_documents(p)]
     assert _disagreements(ours, reference, docs) == []
 
 

@@ -1,0 +1,184 @@
+"""Loader benchmark: parse + schema validation of a realistic 50-service file, the whole
+loader, and ``pycompose config -q`` against Docker Compose's ``docker-compose config -q``.
+
+    python benchmarks/loader/bench_loader.py [--services 50] [--runs 15]
+
+Every "cold" figure is taken in a fresh Python process (imports included); figures
+are medians over ``--runs``. The validation cache lives in a temporary directory, so
+the user's cache is neither used nor touched. Results are recorded in
+``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+from generate import write_project  # noqa: E402
+
+# Runs in a fresh interpreter; prints one JSON object of timings in seconds.
+PROBE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from compose.loader.yamlsource import parse_document
+from compose.validate import validate_file
+t1 = time.perf_counter()
+text = open(sys.argv[1]).read()
+doc = parse_document(text, sys.argv[1])
+t2 = time.perf_counter()
+validate_file(doc.data, doc.source)
+t3 = time.perf_counter()
+validate_file(doc.data, doc.source)
+t4 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "parse": t2 - t1, "validate_first": t3 - t2, "validate_again": t4 - t3,
+                  "jsonschema_imported": "jsonschema" in sys.modules}))
+"""
+
+PROBE_WARM_VALIDATOR = r"""
+import json, sys, time, os
+from compose.loader.yamlsource import parse_document
+from compose.validate.document import strip_merge_tags
+from compose.validate.schema import validator
+doc = parse_document(open(sys.argv[1]).read(), sys.argv[1])
+data = strip_merge_tags(doc.data)
+v = validator()
+assert v.is_valid(data)
+runs = []
+for _ in range(10):
+    t = time.perf_counter(); list(v.iter_errors(data)); runs.append(time.perf_counter() - t)
+runs.sort()
+print(json.dumps({"validate_warm": runs[len(runs) // 2]}))
+"""
+
+PROBE_LOAD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from compose.loader.load import LoadOptions, load_project
+t1 = time.perf_counter()
+load_project(LoadOptions(files=(sys.argv[1],), cwd=sys.argv[2]))
+t2 = time.perf_counter()
+print(json.dumps({"load_import": t1 - t0, "load_project": t2 - t1}))
+"""
+
+
+def _environ(**extra: str) -> dict[str, str]:
+    """As a user runs it: byte code compiled once and reused (kept out of the checkout)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "pycompose-bench-pycache"))
+    return {**env, **extra}
+
+
+def _python(code: str, args: Sequence[str], cache: str) -> dict[str, float]:
+    env = _environ(PYCOMPOSE_CACHE=cache)
+    run = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, env=env, capture_output=True,
+                         text=True, check=True)
+    return json.loads(run.stdout)
+
+
+def _median(samples: list[dict[str, float]], key: str) -> float:
+    return statistics.median(s[key] for s in samples)
+
+
+def _wall(argv: Sequence[str], cwd: Path, runs: int, env: dict[str, str]) -> float | None:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            sys.stderr.write(f"{' '.join(argv)} failed: {proc.stderr.strip()[:300]}\n")
+            return None
+    return statistics.median(times)
+
+
+def _oracle() -> Path | None:
+    sys.path.insert(0, str(REPO / "tests"))
+    try:
+        from oracle import oracle_binary
+    except ImportError:
+        return None
+    return oracle_binary()
+
+
+def _has_config_command() -> bool:
+    return (REPO / "compose" / "cli" / "commands" / "config.py").exists()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--services", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="pycompose-bench-"))
+    try:
+        project = work / "project"
+        compose = write_project(project, args.services)
+        cache = str(work / "cache")
+        target = [str(compose)]
+        rows: list[tuple[str, float | None]] = []
+
+        _python(PROBE_LOAD, [*target, str(project)], "off")  # compile byte code once
+        no_cache = [_python(PROBE, target, "off") for _ in range(args.runs)]
+        rows.append(("import yamlsource + validate (no jsonschema)", _median(no_cache, "import")))
+        rows.append(("parse YAML (go-yaml rules, positions)", _median(no_cache, "parse")))
+        rows.append(("validate, cold: import jsonschema + build + check", _median(no_cache, "validate_first")))
+        warm = [_python(PROBE_WARM_VALIDATOR, target, "off") for _ in range(max(3, args.runs // 3))]
+        rows.append(("validate, warm validator (check only)", _median(warm, "validate_warm")))
+        _python(PROBE, target, cache)  # fill the cache
+        hits = [_python(PROBE, target, cache) for _ in range(args.runs)]
+        assert not any(h["jsonschema_imported"] for h in hits), "cache hit imported jsonschema"
+        rows.append(("validate, cache hit (fresh process)", _median(hits, "validate_first")))
+
+        try:
+            loads = [_python(PROBE_LOAD, [*target, str(project)], cache) for _ in range(args.runs)]
+            rows.append(("load_project, whole loader (cache warm)", _median(loads, "load_project")))
+            cold = [_python(PROBE_LOAD, [*target, str(project)], "off") for _ in range(args.runs)]
+            rows.append(("load_project, whole loader (no cache)", _median(cold, "load_project")))
+        except subprocess.CalledProcessError as exc:
+            sys.stderr.write(f"load_project not measured: {exc.stderr.strip().splitlines()[-1:]}\n")
+
+        env = _environ(PYCOMPOSE_CACHE=cache)
+        ours: float | None = None
+        if _has_config_command():
+            argv = [sys.executable, "-m", "compose", "-f", str(compose), "config", "-q"]
+            _wall(argv, project, 1, env)  # fill the cache
+            ours = _wall(argv, project, args.runs, env)
+            rows.append(("pycompose config -q (process, cache warm)", ours))
+            cold_env = {**env, "PYCOMPOSE_CACHE": "off"}
+            rows.append(("pycompose config -q (process, no cache)", _wall(argv, project, args.runs, cold_env)))
+        theirs: float | None = None
+        oracle = _oracle()
+        if oracle is not None:
+            theirs = _wall([str(oracle), "-f", str(compose), "config", "-q"], project, args.runs, env)
+            rows.append(("docker-compose config -q (process)", theirs))
+
+        width = max(len(name) for name, _ in rows)
+        print(f"{args.services} services, {len(compose.read_text().splitlines())} lines, median of {args.runs}")
+        print(f"{'step'.ljust(width)}  ms")
+        for name, value in rows:
+            shown = "n/a" if value is None else f"{value * 1000:8.1f}"
+            print(f"{name.ljust(width)}  {shown}")
+        if ours is not None and theirs:
+            print(f"pycompose / docker-compose: {ours / theirs:.2f} (target < 0.50)")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
