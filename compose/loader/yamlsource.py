@@ -277,8 +277,12 @@ class _Builder:
 
 def parse_documents(text: str, file: str) -> list[Document]:
     """Parse every YAML document of ``text``; ``file`` names it in errors."""
-    loader = _Loader(text)
     docs: list[Document] = []
+    try:
+        # The reader checks the characters when it is created: that may fail too.
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", file=file) from None
     try:
         while loader.check_node():
             node = loader.get_node()
