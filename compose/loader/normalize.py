@@ -142,7 +142,7 @@ def _normalize_service(service: dict[str, Any], environ: Mapping[str, str]) -> d
             depends_on.setdefault(ref.removeprefix("service:"), _implied_dependency(True))
     if isinstance(service.get("volumes"), list):
         service["volumes"] = [
-            {**vol, "target": clean_path(str(vol.get("target", "")))} if isinstance(vol, dict) else vol
+            {**vol, "target": clean_path(str(vol["target"]))} if isinstance(vol, dict) and "target" in vol else vol
             for vol in service["volumes"]
         ]
     for ref in service.get("volumes_from") or []:
@@ -316,8 +316,12 @@ def _shape_project(data: dict[str, Any], project_name: str) -> dict[str, Any]:
     return out
 
 
+Locate = Callable[[Path], tuple[str, int, int] | None]
+
+
 def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
-              project_name: str, resolve_paths: bool = True, keep_unused: bool = False) -> dict:
+              project_name: str, resolve_paths: bool = True, keep_unused: bool = False,
+              locate: Locate | None = None) -> dict:
     """After merging: defaults (default network, `name:` of networks/volumes/secrets/configs,
     `networks: {default: null}` for services, `command: null`/`entrypoint: null`, build context/
     dockerfile defaults, depends_on long form...), relative paths resolved against the project dir,
@@ -327,7 +331,21 @@ def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
     Two things differ from that print, for the model's users: top-level ``models`` are
     kept (Docker Compose knows them but does not print them) and ``$`` is not escaped;
     :func:`config_json` makes the print from the model. ``keep_unused`` keeps resources
-    no service uses (``--all-resources``)."""
+    no service uses (``--all-resources``). ``locate`` maps a path of the merged model to
+    the (file, line, column) that set it, for errors."""
+    try:
+        return _normalize(data, working_dir=working_dir, environ=environ, project_name=project_name,
+                          resolve_paths=resolve_paths, keep_unused=keep_unused)
+    except ConfigError as exc:
+        if locate is not None and exc.file is None and exc.path:
+            where = locate(exc.path)
+            if where is not None:
+                exc.file, exc.line, exc.column = where
+        raise
+
+
+def _normalize(data: dict, *, working_dir: str, environ: Mapping[str, str], project_name: str,
+               resolve_paths: bool, keep_unused: bool) -> dict:
     data = set_defaults(copy.deepcopy(data))
     data.pop("version", None)
     if resolve_paths:

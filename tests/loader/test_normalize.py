@@ -237,3 +237,14 @@ def test_keep_unused() -> None:
     out = project({"services": {"web": {"image": "x", "network_mode": "none"}}, "volumes": {"v": {}}},
                   keep_unused=True)
     assert out["volumes"] == {"v": {"name": "p_v"}}
+
+
+def test_errors_are_located() -> None:
+    doc = canonical({"services": {"web": {"image": "x", "mem_limit": "lots"}}})
+
+    def locate(path: tuple) -> tuple[str, int, int] | None:
+        return ("compose.yaml", 4, 16) if path == ("services", "web", "mem_limit") else None
+
+    with pytest.raises(ConfigError) as info:
+        normalize(doc, working_dir="/p", environ={}, project_name="p", locate=locate)
+    assert info.value.render().startswith("compose.yaml:4:16: services.web.mem_limit: invalid size 'lots'")
