@@ -136,15 +136,15 @@ class Deploy:
 @dataclass(frozen=True)
 class WeightDevice:
     # compose-go gives these no JSON names, so Go prints its field names.
-    path: str = f(STR, "", key="Path")
-    weight: int = f(INT, 0, key="Weight")
+    path: str = f(STR, "", key="Path", yaml_key="path")
+    weight: int = f(INT, 0, key="Weight", yaml_key="weight")
     extensions: FrozenDict = extensions()
 
 
 @dataclass(frozen=True)
 class ThrottleDevice:
-    path: str = f(STR, "", key="Path")
-    rate: int = f(BYTES, 0, key="Rate")
+    path: str = f(STR, "", key="Path", yaml_key="path")
+    rate: int = f(BYTES, 0, key="Rate", yaml_key="rate")
     extensions: FrozenDict = extensions()
 
 

@@ -70,9 +70,9 @@ def freeze(value: Any) -> Any:
 
 
 def thaw(value: Any) -> Any:
-    """The inverse of :func:`freeze`: plain dicts and lists again."""
+    """The inverse of :func:`freeze`: plain dicts (keys sorted, as Go prints maps) and lists."""
     if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
+        return {k: thaw(value[k]) for k in sorted(value)}
     if isinstance(value, tuple):
         return [thaw(v) for v in value]
     return value
@@ -257,7 +257,7 @@ class Map(Kind):
         return FrozenDict({str(k): self.item.load(v, (*path, str(k))) for k, v in value.items()})
 
     def dump(self, value: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: self.item.dump(v) for k, v in value.items()}
+        return {k: self.item.dump(value[k]) for k in sorted(value)}
 
     def child(self, key: str | int) -> Kind | None:
         return self.item
@@ -282,7 +282,7 @@ class _Strings(Kind):
         return FrozenDict(out)
 
     def dump(self, value: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(value)
+        return {k: value[k] for k in sorted(value)}
 
 
 STRINGS = _Strings()
@@ -315,12 +315,15 @@ class FieldSpec:
     # Rendering hints (see compose.model.render):
     always: bool = False  # printed even when empty (Go field without omitempty)
     struct: bool = False  # a Go non-pointer struct: YAML omits it when empty
+    yaml_always: bool = False  # printed in YAML even when null (no omitempty in the yaml tag)
+    yaml_key: str = ""  # the key in YAML output when it differs from the JSON key
 
 
 def f(kind: Kind, default: Any = None, *, key: str | None = None, always: bool = False,
-      struct: bool = False) -> Any:
+      struct: bool = False, yaml_always: bool = False, yaml_key: str = "") -> Any:
     """Declare a model field: its kind, default, canonical key and rendering hints."""
-    meta = {"kind": kind, "key": key, "always": always, "struct": struct}
+    meta = {"kind": kind, "key": key, "always": always, "struct": struct, "yaml_always": yaml_always,
+            "yaml_key": yaml_key}
     if isinstance(default, list | dict | set):
         raise TypeError("mutable default")
     return dataclasses.field(default=default, metadata=meta)
@@ -344,7 +347,7 @@ def specs(cls: type) -> tuple[FieldSpec, ...]:
                 continue
             meta = fld.metadata
             out.append(FieldSpec(fld.name, meta["key"] or fld.name, meta["kind"],
-                                 meta["always"], meta["struct"]))
+                                 meta["always"], meta["struct"], meta["yaml_always"], meta["yaml_key"]))
         cached = _SPECS[cls] = tuple(out)
     return cached
 
@@ -403,5 +406,5 @@ def dump(obj: Any) -> dict[str, Any]:
         out[spec.key] = spec.kind.dump(value) if value is not None else None
     ext = getattr(obj, "extensions", None)
     if ext:
-        out.update(thaw(ext))
+        out.update(thaw(ext))  # after the fields, sorted: where Docker Compose prints them
     return out

@@ -9,6 +9,7 @@ Field order = the key order Docker Compose prints; see :mod:`compose.model.field
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +112,7 @@ class DependsOn:
 
     condition: str = f(STR, "service_started")
     restart: bool = f(BOOL, False)
-    required: bool = f(BOOL, True, always=True)
+    required: bool = f(BOOL, True, always=True, yaml_always=True)
     extensions: FrozenDict = extensions()
 
 
@@ -174,7 +175,13 @@ class Ulimit:
     def to_canonical(self) -> Any:
         if self.single:
             return self.single
-        return {"soft": self.soft, "hard": self.hard}
+        # Docker Compose prints ``core: 0`` as ``{}`` (both limits zero, omitted).
+        return {k: v for k, v in (("soft", self.soft), ("hard", self.hard)) if v}
+
+    @staticmethod
+    def yaml_form(value: Mapping[str, Any]) -> dict[str, Any]:
+        """Docker Compose's YAML prints both limits of the long form, zeros included."""
+        return {"soft": value.get("soft", 0), "hard": value.get("hard", 0)}
 
     @property
     def limits(self) -> tuple[int, int]:
@@ -218,7 +225,7 @@ class Logging:
 @dataclass(frozen=True)
 class EnvFile:
     path: str = f(STR, "")
-    required: bool = f(BOOL, True, always=True)
+    required: bool = f(BOOL, True, always=True, yaml_always=True)
     format: str = f(STR, "")
 
 
@@ -255,8 +262,8 @@ class Hook:
 
 @dataclass(frozen=True)
 class WatchRule:
-    path: str = f(STR, "", always=True)
-    action: str = f(STR, "", always=True)
+    path: str = f(STR, "", always=True, yaml_always=True)
+    action: str = f(STR, "", always=True, yaml_always=True)
     target: str = f(STR, "")
     exec: Hook = f(Obj(Hook), Hook(), struct=True)
     include: tuple[str, ...] = f(STRS, ())

@@ -125,7 +125,7 @@ class Model:
 @dataclass(frozen=True)
 class Project:
     name: str = f(STR, "", always=True)
-    services: FrozenDict = f(Map(Obj(Service)), EMPTY, always=True)  # name -> Service
+    services: FrozenDict = f(Map(Obj(Service)), EMPTY, always=True, yaml_always=True)  # name -> Service
     networks: FrozenDict = f(Map(Obj(Network)), EMPTY)
     volumes: FrozenDict = f(Map(Obj(Volume)), EMPTY)
     secrets: FrozenDict = f(Map(Obj(Secret)), EMPTY)
