@@ -29,6 +29,7 @@ from pathlib import Path
 from runtime.errors import Conflict, InvalidState, NotFound, RuntimeFailure
 from runtime.network import hosts, netns, veth
 from runtime.network.bridge import ensure_bridge, link_index
+from runtime.network.dns import control as dns_control
 from runtime.network.firewall import Firewall, ctr_tag, port_rules
 from runtime.network.host import RESOLV_CONF
 from runtime.network.ipam import IPAddress, allocate
@@ -137,6 +138,8 @@ class EndpointManager:
             shutil.rmtree(rec.files, ignore_errors=True)
         with self.store.lock():
             self.store.delete_endpoint(container_id)
+        if rec.attachments:
+            dns_control.reload(self.store, needed=any(e.attachments for e in self.store.endpoints()))
 
     # step 1: plan (under the lock)
     def _plan(self, req: ContainerNetworkRequest, owner: str) -> tuple[list[NetworkRecord], EndpointRecord]:
@@ -224,6 +227,8 @@ class EndpointManager:
         if rec.ports:
             self._publish(rec, records)
         self._write_files(req, rec, records)
+        if rec.attachments:
+            dns_control.reload(self.store, needed=True)
 
     def _wire(self, req: ContainerNetworkRequest, rec: EndpointRecord, records: Sequence[NetworkRecord]) -> None:
         from pyroute2 import IPRoute

@@ -65,6 +65,7 @@ def net_env(tmp_path, monkeypatch):
         "links": sorted(set(our_links()) - set(before_links)),
         "rules": sorted(set(our_rules()) - set(before_rules)),
         "mounts": our_mounts(run),
+        "resolver": [str(p) for p in (run / "network" / "dns.pid",) if p.exists()],
     }
     after_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
     _force_cleanup(root, run)
