@@ -1,0 +1,68 @@
+"""``image load`` killed with SIGKILL at many points: the store stays consistent, a re-run succeeds."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers.images import TestImage, busybox_image, file, layer, write_archive
+
+from runtime.images.check import problems
+from runtime.images.store import ImageStore
+
+pytestmark = pytest.mark.integration
+
+
+def _pycompose(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "compose", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.fixture(scope="module")
+def big_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = random.Random(7)
+    layers = [layer([file(f"blob{i}", rng.randbytes(6 << 20))]) for i in range(4)]
+    images = [TestImage(layers, tags=["big:1"])]
+    if Path("/bin/busybox").exists():
+        images.append(busybox_image())
+    return write_archive(tmp_path_factory.mktemp("crash") / "big.tar", images)
+
+
+def test_sigkill_during_load_leaves_a_consistent_store(state_root, big_archive: Path) -> None:
+    env = {**os.environ, "PYCOMPOSE_ROOT": str(state_root.root), "PYCOMPOSE_RUN": str(state_root.run)}
+    store = ImageStore(state_root)
+    started = time.monotonic()
+    full = _pycompose("image", "load", "-i", str(big_archive), env=env)
+    full.communicate()
+    duration = time.monotonic() - started
+    store.prune(all_images=True)
+    assert store.list() == []
+
+    rng = random.Random(1)
+    for attempt in range(12):
+        proc = _pycompose("image", "load", "-i", str(big_archive), env=env)
+        time.sleep(rng.uniform(0.0, duration))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        ls = subprocess.run([sys.executable, "-m", "compose", "image", "ls", "--format", "{{.Repository}}"],
+                            env=env, capture_output=True, text=True, check=True)
+        listed = set(ls.stdout.split())
+        fresh = ImageStore(state_root)
+        assert problems(fresh) == [], f"attempt {attempt}"
+        assert listed <= {"big", "busybox"}
+        assert not any(e.name.endswith(".lock") for e in os.scandir(state_root.root / "images/ingest")), \
+            "a dead load's scratch session survived the next command"
+        if attempt % 3 == 2:
+            fresh.prune(all_images=True)
+    rerun = _pycompose("image", "load", "-i", str(big_archive), env=env)
+    out, err = rerun.communicate()
+    assert rerun.returncode == 0, err
+    assert b"Loaded image: big:1" in out
+    assert problems(ImageStore(state_root)) == []
+    assert ImageStore(state_root).resolve("big:1").size == 4 * (6 << 20)
