@@ -21,7 +21,7 @@ from compose.loader.interpolate import interpolate
 from compose.loader.yamlsource import Document, SourceMap, parse_documents
 from compose.validate import validate_file
 
-__all__ = ["Context", "Provenance", "load_file", "load_files", "read_file"]
+__all__ = ["Context", "Notes", "Provenance", "load_file", "load_files", "read_file"]
 
 Path = tuple[str | int, ...]
 Where = tuple[str, int, int]
@@ -54,6 +54,20 @@ class Provenance:
             path = path[:-1]
 
 
+@dataclass
+class Notes:
+    """Warnings met while loading, each once, in order (the CLI shows them)."""
+
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def unset(self, name: str) -> None:
+        self.warn(f'The "{name}" variable is not set. Defaulting to a blank string.')
+
+
 @dataclass(frozen=True)
 class Context:
     """What the per-file steps need to know about the project being loaded."""
@@ -61,6 +75,7 @@ class Context:
     environment: Mapping[str, str]
     working_dir: str  # absolute; relative ``include``/``extends`` paths start here
     provenance: Provenance
+    notes: Notes = field(default_factory=Notes)
     interpolate: bool = True
     validate: bool = True
     extends: bool = True
@@ -98,7 +113,7 @@ def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> 
     if not isinstance(data, dict):
         raise ConfigError("top-level object must be a mapping", file=source.file, line=1, column=1)
     if ctx.interpolate:
-        data = interpolate(data, ctx.environment, source)
+        data = interpolate(data, ctx.environment, source, on_unset=ctx.notes.unset)
     if ctx.validate:
         validate_file(data, source)
     data = canonical(data, source=source)
@@ -111,7 +126,11 @@ def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> 
     data.pop("include", None)
     merged = merging.merge(merged, data)
     merged = merging.enforce_unicity(merged)
-    merged.pop("version", None)
+    if merged.pop("version", None) is not None and ctx.validate:
+        ctx.notes.warn(
+            f"{source.file}: the attribute `version` is obsolete, it will be ignored, "
+            "please remove it to avoid potential confusion"
+        )
     merged = merging.omit_empty(merged)
     return merging.enforce_unicity(merged)
 

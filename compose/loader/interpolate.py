@@ -8,6 +8,7 @@ written ``"${PORT}"`` becomes an integer), as Docker Compose does.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from compose.errors import InterpolationError
@@ -136,18 +137,33 @@ def _where(error: InterpolationError, path: Path, source: SourceMap | None) -> I
 
 
 def interpolate(
-    data: Any, lookup: template.Lookup | Mapping[str, str], source: SourceMap | None = None, path: Path = ()
+    data: Any,
+    lookup: template.Lookup | Mapping[str, str],
+    source: SourceMap | None = None,
+    path: Path = (),
+    on_unset: template.OnUnset | None = None,
 ) -> Any:
     """A copy of ``data`` with every string substituted and cast; ``lookup`` is a
-    mapping or a function giving a variable's value (``None`` when unset)."""
+    mapping or a function giving a variable's value (``None`` when unset);
+    ``on_unset(name)`` hears of unset variables used without a default."""
     get = lookup.get if isinstance(lookup, Mapping) else lookup
-    return _walk(data, get, source, path)
+    return _walk(data, _Walk(get, source, on_unset), path)
 
 
-def _walk(value: Any, lookup: template.Lookup, source: SourceMap | None, path: Path) -> Any:
+@dataclass(frozen=True)
+class _Walk:
+    """What every step of the walk needs."""
+
+    lookup: template.Lookup
+    source: SourceMap | None
+    on_unset: template.OnUnset | None
+
+
+def _walk(value: Any, w: _Walk, path: Path) -> Any:
+    source = w.source
     if isinstance(value, str):
         try:
-            text = template.substitute(value, lookup)
+            text = template.substitute(value, w.lookup, w.on_unset)
         except template.InvalidTemplate as exc:
             raise _where(
                 InterpolationError(
@@ -167,11 +183,11 @@ def _walk(value: Any, lookup: template.Lookup, source: SourceMap | None, path: P
         except ValueError as exc:
             raise _where(InterpolationError(f"failed to cast to expected type: {exc}"), path, source) from None
     if isinstance(value, dict):
-        return {k: _walk(v, lookup, source, (*path, k)) for k, v in value.items()}
+        return {k: _walk(v, w, (*path, k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_walk(v, lookup, source, (*path, i)) for i, v in enumerate(value)]
+        return [_walk(v, w, (*path, i)) for i, v in enumerate(value)]
     if isinstance(value, Reset):
-        return Reset(_walk(value.value, lookup, source, path))
+        return Reset(_walk(value.value, w, path))
     if isinstance(value, Override):
-        return Override(_walk(value.value, lookup, source, path))
+        return Override(_walk(value.value, w, path))
     return value

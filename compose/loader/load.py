@@ -62,6 +62,7 @@ class LoadedProject:
     profiles: tuple[str, ...] = ()
     disabled: Mapping[str, Any] = field(default_factory=dict)  # services left out by profiles/selection
     provenance: files.Provenance = field(default_factory=files.Provenance, repr=False)
+    warnings: tuple[str, ...] = ()  # for the user, as Docker Compose warns (unset variables, ...)
 
     def locate(self, path: tuple[str | int, ...]) -> tuple[str, int, int] | None:
         """(file, line, column) of the node that gave ``path`` (the last file that set it)."""
@@ -83,7 +84,7 @@ def _names_in_files(texts: Mapping[str, str]) -> list[tuple[str, Any]]:
 
 
 def _project_name(
-    options: LoadOptions, setting: discovery.Setting, texts: Mapping[str, str]
+    options: LoadOptions, setting: discovery.Setting, texts: Mapping[str, str], notes: files.Notes
 ) -> str:
     if options.project_name:
         if discovery.normalize_project_name(options.project_name) != options.project_name:
@@ -100,7 +101,7 @@ def _project_name(
     _file, doc = named[-1]
     value = doc.data["name"]
     if options.interpolate and isinstance(value, str):
-        value = interpolate({"name": value}, setting.environment, doc.source)["name"]
+        value = interpolate({"name": value}, setting.environment, doc.source, on_unset=notes.unset)["name"]
     text = value if isinstance(value, str) else str(value)
     return discovery.normalize_project_name(text) if options.normalize else text
 
@@ -131,7 +132,8 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
             hint="name one with -f, or create compose.yaml in this directory or a parent",
         )
     texts = {name: files.read_file(name, options.stdin) for name in setting.files}
-    name = _project_name(options, setting, texts)
+    notes = files.Notes()
+    name = _project_name(options, setting, texts, notes)
     environment = {**setting.environment, "COMPOSE_PROJECT_NAME": name}
 
     provenance = files.Provenance()
@@ -139,6 +141,7 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
         environment=environment,
         working_dir=setting.working_dir,
         provenance=provenance,
+        notes=notes,
         interpolate=options.interpolate,
         stdin=options.stdin,
     )
@@ -172,6 +175,7 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
         profiles=chosen.profiles,
         disabled=chosen.disabled,
         provenance=provenance,
+        warnings=tuple(notes.warnings),
     )
     if options.consistency:
         check_project(data, project.locate, disabled=tuple(chosen.disabled))

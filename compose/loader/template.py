@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 Lookup = Callable[[str], "str | None"]
+OnUnset = Callable[[str], None]
 
 _PATTERN = re.compile(
     r"\$(?i:(?P<escaped>\$)|(?P<named>[_a-z][_a-z0-9]*)"
@@ -104,12 +105,12 @@ def _closing_brace(text: str) -> int:
     return -1
 
 
-def _apply(op: _Operator, expression: str, lookup: Lookup) -> tuple[str, bool]:
+def _apply(op: _Operator, expression: str, lookup: Lookup, on_unset: OnUnset | None) -> tuple[str, bool]:
     """Evaluate ``NAME<op>argument``; the bool says whether ``op`` applied at all."""
     if op.token not in expression:
         return "", False
     name, argument = expression.split(op.token, 1)
-    argument = substitute(argument, lookup)
+    argument = substitute(argument, lookup, on_unset)
     value = lookup(name)
     present = value is not None and (not op.strict or value != "")
     if op.kind == "default":
@@ -121,7 +122,7 @@ def _apply(op: _Operator, expression: str, lookup: Lookup) -> tuple[str, bool]:
     return value or "", True
 
 
-def _replace(match_text: str, lookup: Lookup) -> str:
+def _replace(match_text: str, lookup: Lookup, on_unset: OnUnset | None) -> str:
     op = _first_operator(match_text)
     rest = ""
     end = _closing_brace(match_text)
@@ -141,15 +142,19 @@ def _replace(match_text: str, lookup: Lookup) -> str:
     if not name:
         raise InvalidTemplate("")
     if braced:
-        value, applied = _apply(op, name, lookup)
+        value, applied = _apply(op, name, lookup, on_unset)
         if applied:
-            return value + substitute(rest, lookup)
-    return lookup(name) or ""
+            return value + substitute(rest, lookup, on_unset)
+    found = lookup(name)
+    if found is None and on_unset is not None:
+        on_unset(name)
+    return found or ""
 
 
-def substitute(template: str, lookup: Lookup) -> str:
+def substitute(template: str, lookup: Lookup, on_unset: OnUnset | None = None) -> str:
     """``template`` with every ``$`` expression replaced; ``lookup`` gives a
-    variable's value or ``None`` when it is unset.
+    variable's value or ``None`` when it is unset. ``on_unset(name)`` is told about
+    each unset variable used without a default (Docker Compose warns about those).
 
     Raises :class:`InvalidTemplate` or :class:`MissingRequired` (the first error met).
     """
@@ -159,7 +164,7 @@ def substitute(template: str, lookup: Lookup) -> str:
 
     def replace(match: re.Match[str]) -> str:
         try:
-            return _replace(match.group(0), lookup)
+            return _replace(match.group(0), lookup, on_unset)
         except InvalidTemplate as exc:
             errors.append(InvalidTemplate(exc.template or template))
         except InterpolationError as exc:

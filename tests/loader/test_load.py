@@ -212,3 +212,14 @@ def test_relative_env_file_flag_is_relative_to_the_current_directory(tmp_path: P
     project = load(tmp_path, files=("proj/compose.yaml",), env_files=("envs/x.env",))
     assert project.data["services"]["web"]["image"] == "x:flag"
     assert os.path.isabs(project.working_dir) and project.working_dir.endswith("proj")
+
+
+def test_warnings_for_unset_variables_and_version(tmp_path: Path) -> None:
+    write(tmp_path, {"compose.yaml": "version: '3'\nservices:\n  web:\n    image: 'x${UNSET}${UNSET}${D:-d}'\n"})
+    project = load(tmp_path)
+    assert project.warnings == (
+        'The "UNSET" variable is not set. Defaulting to a blank string.',
+        f"{tmp_path / 'compose.yaml'}: the attribute `version` is obsolete, it will be ignored, "
+        "please remove it to avoid potential confusion",
+    )
+    assert "version" not in project.data

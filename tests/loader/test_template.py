@@ -124,3 +124,9 @@ def test_default_forms_agree_with_a_model(name: str, value: str | None, op: str,
 def test_plain_and_braced_agree(name: str, value: str | None) -> None:
     env = {} if value is None else {name: value}
     assert substitute("${" + name + "}", env.get) == substitute("$" + name, env.get) == (value or "")
+
+
+def test_unset_variables_are_reported_unless_defaulted() -> None:
+    seen: list[str] = []
+    substitute("$A $U1 ${U2} ${U3:-d} ${U4-d} ${U5:+x} ${X:-$U6} $$U7", ENV.get, seen.append)
+    assert seen == ["U1", "U2", "U6"]
