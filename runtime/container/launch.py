@@ -202,7 +202,7 @@ def _container_init(plan: LaunchPlan, stdio: tuple[int, int, int] | None, sock: 
 
 def seccomp_for(spec: ContainerSpec) -> tuple[tuple[str, ...], seccomp.Filter | None, object]:
     """(capabilities, compiled filter, libseccomp) for a process of ``spec``, read from the host."""
-    caps = spec.capabilities if not spec.privileged else capabilities.known()
+    caps = spec.capabilities if not spec.privileged else capabilities.available()
     if spec.seccomp == "unconfined" or spec.privileged:
         return caps, None, None
     profile = seccomp.load_profile(seccomp.DEFAULT_PROFILE if spec.seccomp in (None, "default") else spec.seccomp)

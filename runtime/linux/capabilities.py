@@ -51,12 +51,24 @@ def known() -> tuple[str, ...]:
     return CAPABILITIES[: last_cap() + 1]
 
 
+def available() -> tuple[str, ...]:
+    """The capabilities this process may pass on (its bounding set): ``privileged`` gets these."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    return tuple(c for c in names(int(line.split()[1], 16)) if c in known())
+    except OSError:
+        pass
+    return known()
+
+
 def resolve(base: tuple[str, ...], add: tuple[str, ...] = (), drop: tuple[str, ...] = (),
             privileged: bool = False) -> tuple[str, ...]:
     """Docker's rule: start from the default (or all when privileged), add, then drop; ALL works."""
     everything = known()
     if privileged:
-        return everything
+        return available()
     adds = {normalize(c) for c in add}
     drops = {normalize(c) for c in drop}
     unknown = sorted((adds | drops) - set(everything) - {"ALL"})
