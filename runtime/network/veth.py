@@ -49,6 +49,13 @@ def create_pair(ipr: Any, att: Attachment, bridge_index: int, ns_fd: int, mtu: i
     if index is None:
         raise RuntimeFailure(f"veth {att.veth} vanished while being created")
     ipr.link("set", index=index, master=bridge_index, state="up")
+    # Hairpin: a container reaching its own published port through the host comes back
+    # out of the bridge port it entered by (Docker sets this too without its proxy).
+    try:
+        with open(f"/sys/class/net/{att.veth}/brport/hairpin_mode", "w") as f:
+            f.write("1")
+    except OSError as exc:
+        raise RuntimeFailure(f"cannot set hairpin mode on {att.veth}: {exc.strerror}", errno=exc.errno) from None
 
 
 def remove_pair(ipr: Any, name: str) -> None:

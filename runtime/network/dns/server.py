@@ -6,10 +6,10 @@ is left. It reads the state files (networks and endpoints), so it outlives the c
 that started it and sees every later change when told to ``reload`` over its control
 socket (``<run>/network/dns.sock``).
 
-For each container namespace it opens a UDP and a TCP socket bound to 127.0.0.11:53
-*inside that namespace* (a thread joins the namespace, creates the sockets, and leaves;
-the sockets stay in it). Docker needs a DNAT rule in the container to reach its daemon's
-socket; here the socket is already where the container asks. Queries it cannot answer
+For each container namespace it opens a UDP and a TCP socket on 127.0.0.11 *inside that
+namespace* (a thread joins the namespace, creates the sockets, and leaves; the sockets
+stay in it), at free ports, and a DNAT rule in the namespace sends 127.0.0.11:53 there,
+so that port 53 stays free for a DNS server of the container's own, as with Docker. Queries it cannot answer
 are forwarded from the host's namespace to the upstream servers: the container's
 ``dns``, else the configured upstream, else the host's resolv.conf servers.
 
@@ -23,7 +23,9 @@ import argparse
 import contextlib
 import errno
 import os
+import shutil
 import socket
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,13 +69,31 @@ class Served:
 
 
 def _open_sockets() -> tuple[socket.socket, socket.socket]:
+    """In the container's namespace: UDP and TCP sockets on 127.0.0.11 at free ports, and
+    DNAT rules sending 127.0.0.11:53 to them -- port 53 stays free for the container's own
+    servers (Docker does the same). Without iptables, the sockets take port 53 itself."""
+    nat = shutil.which("iptables-restore")
+    port = 0 if nat else LISTEN[1]
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        udp.bind(LISTEN)
+        udp.bind((LISTEN[0], port))
         tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind(LISTEN)
+        tcp.bind((LISTEN[0], port))
         tcp.listen(64)
+        if nat:
+            rules = (f"*nat\n"
+                     f"-A OUTPUT -d {LISTEN[0]}/32 -p udp --dport 53 -j DNAT "
+                     f"--to-destination {LISTEN[0]}:{udp.getsockname()[1]}\n"
+                     f"-A OUTPUT -d {LISTEN[0]}/32 -p tcp --dport 53 -j DNAT "
+                     f"--to-destination {LISTEN[0]}:{tcp.getsockname()[1]}\n"
+                     f"COMMIT\n")
+            # Forked from this thread, iptables-restore runs in the container's namespace;
+            # the rules die with the namespace.
+            proc = subprocess.run([nat, "-w", "--noflush"], input=rules, text=True, capture_output=True,
+                                  check=False)
+            if proc.returncode != 0:
+                raise OSError(errno.EIO, f"iptables-restore in the container namespace: {proc.stderr.strip()}")
     except BaseException:
         udp.close()
         tcp.close()
