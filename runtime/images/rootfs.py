@@ -80,9 +80,20 @@ class RootfsManager:
                                  f"{existing.image}")
             return existing
         base = self.container_dir(container_id)
-        (base / "upper").mkdir(parents=True, exist_ok=True)
-        (base / "work").mkdir(exist_ok=True)
-        write_json(base / "rootfs.json", {"image": image, "layers": list(layers), "read_only": read_only})
+        try:
+            base.mkdir()
+        except FileNotFoundError:
+            base.mkdir(parents=True)
+        except FileExistsError:
+            pass
+        for sub in ("upper", "work"):
+            with contextlib.suppress(FileExistsError):
+                (base / sub).mkdir()
+        # Renamed into place (a killed process leaves the old or the new record) but not
+        # fsynced: the record is as durable as the upper dir it describes, whose writes
+        # are not synced either, and a prepare stays within a few milliseconds.
+        write_json(base / "rootfs.json", {"image": image, "layers": list(layers), "read_only": read_only},
+                   sync=False)
         return RootfsRecord(container_id, image, layers, read_only)
 
     def is_mounted(self, container_id: str) -> bool:
@@ -100,7 +111,12 @@ class RootfsManager:
             raise ImageError(f"image has {len(lower_dirs)} layers; overlayfs stacks at most {MAX_LAYERS}")
         if not lower_dirs:
             lower_dirs = [self.empty]
-        target.mkdir(parents=True, exist_ok=True)
+        try:
+            target.mkdir()
+        except FileNotFoundError:
+            target.mkdir(parents=True)
+        except FileExistsError:
+            pass
         base = self.container_dir(record.container_id)
         flags = libc.MS_RDONLY if read_only else 0
         tail = f",upperdir={base / 'upper'},workdir={base / 'work'}"
