@@ -139,6 +139,7 @@ def test_port_range_comes_sorted_as_text() -> None:
     ("8000-8002:9000-9001", "differ in size"),
     ("70000", "invalid container port"),
     ("1.2.3.4:", "no container port"),
+    ("8080/tcp/udp", "invalid protocol 'tcp/udp'"),
 ])
 def test_port_errors(spec: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -54,12 +54,10 @@ def _split_parts(spec: str) -> tuple[str, str, str]:
 
 
 def _split_proto(text: str) -> tuple[str, str]:
-    parts = text.split("/")
-    if not text or not parts[0]:
+    port, _, proto = text.partition("/")
+    if not port:
         return "", ""
-    if len(parts) == 1 or not parts[1]:
-        return "tcp", parts[0]
-    return parts[1], parts[0]
+    return proto or "tcp", port
 
 
 def _host_ip(ip: str) -> str:
