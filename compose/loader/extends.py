@@ -16,7 +16,7 @@ from typing import Any
 
 from compose.errors import ConfigError
 from compose.loader import merge as merging
-from compose.loader.files import Context, Path, absolute, load_file
+from compose.loader.files import Context, Path, Provenance, absolute, load_file
 from compose.loader.yamlsource import SourceMap
 
 __all__ = ["apply_extends"]
@@ -112,7 +112,9 @@ def _other_file(name: str, ref: str, file: str, scope: _Scope) -> tuple[_Scope, 
 
     local = absolute(os.path.expanduser(file) if file.startswith("~") else file, scope.ctx.working_dir)
     base_dir = os.path.dirname(local)
-    ctx = scope.ctx.but(working_dir=base_dir, extends=False, include=False, validate=False)
+    # The other file's own positions are not positions of this project: only those of
+    # the base service are taken, moved under the extending service (see _resolve).
+    ctx = scope.ctx.but(working_dir=base_dir, extends=False, include=False, validate=False, provenance=Provenance())
     where = _where(scope, ("services", name, "extends", "file"))
     if os.path.isdir(local):
         raise ConfigError(f"cannot extend service {name!r}: {local} is a directory", **where)

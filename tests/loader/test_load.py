@@ -223,3 +223,15 @@ def test_warnings_for_unset_variables_and_version(tmp_path: Path) -> None:
         "please remove it to avoid potential confusion",
     )
     assert "version" not in project.data
+
+
+def test_a_base_from_another_file_does_not_move_positions_of_this_project(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "compose.yaml": "services:\n  app:\n    image: mine\n  web:\n    extends:\n      file: base.yaml\n"
+                        "      service: app\n",
+        "base.yaml": "services:\n  app:\n    image: theirs\n    user: base\n",
+    })
+    project = load(tmp_path)
+    assert project.locate(("services", "app", "image")) == (str(tmp_path / "compose.yaml"), 3, 5)
+    assert project.locate(("services", "web", "user")) == (str(tmp_path / "base.yaml"), 4, 5)
+    assert project.data["services"]["web"]["image"] == "theirs"
