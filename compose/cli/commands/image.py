@@ -81,6 +81,19 @@ def created_at(created: str) -> str:
 _FIELD = re.compile(r"\{\{\s*(json\s+)?\.([A-Za-z0-9_.]*)\s*\}\}")
 
 
+def go_value(value: Any) -> str:
+    """A value as Go's ``fmt`` prints it in a template: ``[a b]``, ``map[k:v]``, ``<no value>``."""
+    if value is None:
+        return "<no value>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(go_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_value(v)}" for k, v in sorted(value.items())) + "]"
+    return str(value)
+
+
 def render_template(template: str, row: dict[str, Any]) -> str:
     """The subset of Go templates ``--format`` needs: ``{{.Field}}``, ``{{json .}}``, ``{{json .Field}}``."""
 
@@ -91,9 +104,7 @@ def render_template(template: str, row: dict[str, Any]) -> str:
             current = current.get(part) if isinstance(current, dict) else None
         if as_json:
             return json.dumps(current, separators=(",", ":"))
-        if isinstance(current, (dict, list)):
-            return json.dumps(current)
-        return "<no value>" if current is None else str(current)
+        return go_value(current)
 
     return _FIELD.sub(value, template.replace("\\t", "\t").replace("\\n", "\n"))
 
@@ -281,7 +292,8 @@ def _ls(store: Any, args: argparse.Namespace) -> int:
         digests = {d.partition("@")[0]: d.partition("@")[2] for d in image.repo_digests}
         names = [t.rpartition(":") for t in image.tags] or [("<none>", "", "<none>")]
         for repo, _sep, tag in names:
-            if args.repository and not _name_matches(args.repository, repo, tag):
+            patterns = filters.get("reference", [])
+            if patterns and not any(_name_matches(p, repo, tag) for p in patterns):
                 continue
             rows.append({
                 "Containers": "N/A", "CreatedAt": created_at(image.created),
