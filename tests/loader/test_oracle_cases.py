@@ -3,8 +3,9 @@ Docker Compose itself, through ``load_project`` directly.
 
 The conformance runner checks the same cases through the CLI; this test pins the
 loader alone, with the same accept/reject decision and the same JSON. A case may
-name a ``cwd`` (relative to the case) to start discovery from, and ``services`` to
-select, next to ``args`` and ``env``.
+name a ``cwd`` (relative to the case) to start discovery from, next to ``args`` and
+``env``. Cases that need standard input or name services (``config SERVICE...``) are
+written here, in :data:`INLINE`, as the runner has no place for them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -64,18 +66,15 @@ def _ours(case: Path, config: dict[str, Any]) -> tuple[dict[str, Any] | None, st
     return json.loads(json.dumps(project.data).replace("$", "$$")), None
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_case_matches_docker_compose(case: Path) -> None:
+def _compare(case: Path, config: dict[str, Any]) -> None:
     binary = oracle_binary()
     if binary is None:
         pytest.skip("Docker Compose (the oracle) is not installed: python tests/oracle.py")
-    config = _config(case)
     result = subprocess.run(
         [str(binary), *config.get("args", []), "config", "--format", "json", *config.get("services", [])],
         cwd=case / config.get("cwd", "."),
         env=_environment(config),
-        input=config.get("stdin"),
+        input=config.get("stdin", ""),
         capture_output=True,
         text=True,
         timeout=60,
@@ -86,6 +85,64 @@ def test_case_matches_docker_compose(case: Path) -> None:
         return
     assert error is None, f"Docker Compose accepts this case, we refuse it: {error}"
     assert ours == json.loads(result.stdout)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_matches_docker_compose(case: Path) -> None:
+    _compare(case, _config(case))
+
+
+SELECTION = """
+services:
+  web:
+    image: nginx
+    depends_on: [api]
+    networks: [front]
+  api:
+    image: api
+    depends_on:
+      db:
+        condition: service_started
+        required: false
+  db:
+    image: postgres
+    profiles: [db]
+    volumes: [data:/data]
+  tool:
+    image: busybox
+    profiles: [tools]
+    depends_on: [web]
+  other:
+    image: x
+networks:
+  front: {}
+volumes:
+  data: {}
+"""
+
+# name -> (files, case.json-like settings)
+INLINE: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
+    "stdin": ({}, {"args": ["-f", "-"], "stdin": "services:\n  web:\n    image: 'nginx:${TAG:-x}'\n    build: ./c\n"}),
+    "stdin-after-a-file": ({"base.yaml": "services:\n  web:\n    image: nginx\n"},
+                           {"args": ["-f", "base.yaml", "-f", "-"], "stdin": "services:\n  web:\n    command: [a]\n"}),
+    "select-web": ({"compose.yaml": SELECTION}, {"services": ["web"]}),
+    "select-inactive-db": ({"compose.yaml": SELECTION}, {"services": ["db"]}),
+    "select-tool-and-its-chain": ({"compose.yaml": SELECTION}, {"services": ["tool"]}),
+    "select-two": ({"compose.yaml": SELECTION}, {"services": ["api", "other"]}),
+    "select-unknown": ({"compose.yaml": SELECTION}, {"services": ["nosuch"]}),
+    "select-with-profile-flag": ({"compose.yaml": SELECTION}, {"args": ["--profile", "db"], "services": ["web"]}),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(INLINE))
+def test_inline_case_matches_docker_compose(name: str) -> None:
+    files, config = INLINE[name]
+    with tempfile.TemporaryDirectory(prefix=f"loader-{name}-") as tmp:
+        for file, text in files.items():
+            (Path(tmp) / file).write_text(text)
+        _compare(Path(tmp), config)
 
 
 def test_every_case_has_a_compose_file_or_names_one() -> None:
