@@ -67,8 +67,9 @@ class ImageStore:
         for path in (self.root, self.ingest_root, self.root / "empty", self.records.dir):
             path.mkdir(mode=0o700 if path == self.root else 0o755, parents=True, exist_ok=True)
         remove_dead_sessions(self.ingest_root, self.state)
-        remove_stale_temps(self.records.dir)
-        remove_stale_temps(self.root)
+        with self.meta_lock():  # writers of records and refs.json hold it while their temp exists
+            remove_stale_temps(self.records.dir)
+            remove_stale_temps(self.root)
         self._opened = True
         return self
 

@@ -193,3 +193,33 @@ def test_not_an_archive(image_store, tmp_path: Path) -> None:
     (tmp_path / "x.tar").write_bytes(tar_of({"hello": b"world"}))
     with pytest.raises(ImageError, match="neither index"):
         image_store.load(tmp_path / "x.tar")
+
+
+def test_hostile_battery_through_load(image_store, state_root, tmp_path: Path) -> None:
+    """Each trick of the layer battery, inside a real archive: refused, nothing outside, no partial layer."""
+    import io
+    import tarfile
+
+    from images.test_layers import HOSTILE
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("safe")
+    for trick, members in sorted(HOSTILE.items()):
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for info, data in members:
+                clone = tarfile.TarInfo(info.name)
+                clone.type, clone.mode = info.type, info.mode
+                clone.linkname = info.linkname.replace("/etc", str(outside)).replace("/tmp", str(outside))
+                clone.size = len(data) if clone.isreg() else 0
+                tar.addfile(clone, io.BytesIO(data))
+        image = TestImage([layer([file("fine", "ok")]), out.getvalue()], tags=["evil:1"])
+        with pytest.raises(UnsafeArchive) as err:
+            image_store.load(write_archive(tmp_path / "evil.tar", [image], compression="gzip"))
+        assert "\n" not in str(err.value), trick
+        assert sorted(p.name for p in outside.iterdir()) == ["passwd"], trick
+        assert image_store.list() == [], trick
+        layers = state_root.root / "images/layers"
+        assert len(os.listdir(layers)) <= 1, trick  # at most the good first layer, complete
+        assert not any("/ingest/" in p for p in _store_files(state_root)), trick

@@ -1,0 +1,1 @@
+"""Tests of the image store and the ``image`` commands."""
