@@ -163,6 +163,29 @@ class ServiceGraph:
         """Stop order: dependents before what they depend on (the start layers reversed)."""
         return list(reversed(self.start_layers(names)))
 
+    def in_dependency_order(self, names: Iterable[str] | None = None) -> list[str]:
+        """``names`` (default: all) and their dependencies, each after what it depends on.
+
+        Depth first in name order, as Docker Compose's ``ForEachService`` lists them
+        (``config --services``).
+        """
+        out: list[str] = []
+        seen: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            for dep in sorted(self._out[name]):
+                visit(dep)
+            out.append(name)
+
+        for name in sorted(self.services if names is None else names):
+            if name not in self._out:
+                raise ConfigError(f"no such service: {name}")
+            visit(name)
+        return out
+
     # -- cycles ----------------------------------------------------------------------------
 
     def find_cycle(self) -> list[str] | None:

@@ -153,3 +153,9 @@ def test_no_cycle_in_a_diamond() -> None:
     })
     assert graph.find_cycle() is None
     assert graph.start_layers() == [{"bottom"}, {"l", "r"}, {"top"}]
+
+
+def test_dependency_order_lists_dependencies_first() -> None:
+    graph = _graph({"a": {"depends_on": {"z": _dep()}}, "m": {}, "z": {"depends_on": {"y": _dep()}}, "y": {}})
+    assert graph.in_dependency_order() == ["y", "z", "a", "m"]
+    assert graph.in_dependency_order(["z"]) == ["y", "z"]
