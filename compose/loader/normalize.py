@@ -108,7 +108,7 @@ def _resolve_env(value: Any, environ: Mapping[str, str], keep_empty: bool) -> An
                     items.append(item)
             else:
                 items.append(item)
-        return items
+        return items or None  # Go leaves an empty result nil: null, not []
     return value
 
 
@@ -150,8 +150,6 @@ def _normalize_service(service: dict[str, Any], environ: Mapping[str, str]) -> d
             depends_on.setdefault(str(ref).split(":")[0], _implied_dependency(False))
     if depends_on:
         service["depends_on"] = depends_on
-    if service.get("scale") is not None and isinstance(service.get("deploy"), dict):
-        service["deploy"] = {**service["deploy"], "replicas": service["scale"]}
     return service
 
 
@@ -321,7 +319,7 @@ Locate = Callable[[Path], tuple[str, int, int] | None]
 
 def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
               project_name: str, resolve_paths: bool = True, keep_unused: bool = False,
-              locate: Locate | None = None) -> dict:
+              typed: bool = True, locate: Locate | None = None) -> dict:
     """After merging: defaults (default network, `name:` of networks/volumes/secrets/configs,
     `networks: {default: null}` for services, `command: null`/`entrypoint: null`, build context/
     dockerfile defaults, depends_on long form...), relative paths resolved against the project dir,
@@ -334,6 +332,8 @@ def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
     no service uses (``--all-resources``). ``locate`` maps a path of the merged model to
     the (file, line, column) that set it, for errors."""
     try:
+        if not typed:
+            return _untyped(data, working_dir=working_dir, project_name=project_name, resolve_paths=resolve_paths)
         return _normalize(data, working_dir=working_dir, environ=environ, project_name=project_name,
                           resolve_paths=resolve_paths, keep_unused=keep_unused)
     except ConfigError as exc:
@@ -344,8 +344,9 @@ def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
         raise
 
 
-def _normalize(data: dict, *, working_dir: str, environ: Mapping[str, str], project_name: str,
-               resolve_paths: bool, keep_unused: bool) -> dict:
+def _implied(data: dict, *, working_dir: str, environ: Mapping[str, str], project_name: str,
+             resolve_paths: bool) -> dict:
+    """Steps 1 to 3: defaults, paths and implied values, on the untyped mapping."""
     data = set_defaults(copy.deepcopy(data))
     data.pop("version", None)
     if resolve_paths:
@@ -355,7 +356,22 @@ def _normalize(data: dict, *, working_dir: str, environ: Mapping[str, str], proj
     services = data.get("services") or {}
     data["services"] = {name: _normalize_service(dict(service or {}), environ) for name, service in services.items()}
     _name_resources(data, project_name)
+    return data
+
+
+def _untyped(data: dict, *, working_dir: str, project_name: str, resolve_paths: bool) -> dict:
+    data = _implied({**data, "name": project_name}, working_dir=working_dir, environ={},
+                    project_name=project_name, resolve_paths=resolve_paths)
+    return {"name": project_name, **{k: v for k, v in data.items() if k != "name"}}
+
+
+def _normalize(data: dict, *, working_dir: str, environ: Mapping[str, str], project_name: str,
+               resolve_paths: bool, keep_unused: bool) -> dict:
+    data = _implied(data, working_dir=working_dir, environ=environ, project_name=project_name,
+                    resolve_paths=resolve_paths)
     for name, service in data["services"].items():
+        if service.get("scale") is not None and isinstance(service.get("deploy"), dict):
+            service["deploy"] = {**service["deploy"], "replicas": service["scale"]}
         _read_env_files(service, environ, working_dir, ("services", name))
         _read_label_files(service, working_dir, ("services", name))
     project = _shape_project(data, project_name)

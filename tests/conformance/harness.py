@@ -1,9 +1,10 @@
 """Running one conformance case through pycompose and through Docker Compose.
 
 A case is a directory holding compose files and, optionally, ``case.json``:
-``{"args": [...], "env": {...}, "cwd": "sub", "pipeline_only": true}``. ``args`` are
-global options placed before ``config`` (default: none, so the file is found by
-discovery); ``env`` is added to a minimal environment (HOME, PATH); ``cwd`` is where
+``{"args": [...], "config_args": [...], "env": {...}, "cwd": "sub", "pipeline_only": true}``.
+``args`` are global options placed before ``config`` (default: none, so the file is
+found by discovery); ``config_args`` are options of ``config`` itself (after
+``--format json``); ``env`` is added to a minimal environment (HOME, PATH); ``cwd`` is where
 both programs run; ``pipeline_only`` marks a case that needs the whole loader
 (interpolation, several files, extends, include, profiles), so that it is not run
 through the transforms alone.
@@ -34,6 +35,7 @@ class Case:
     id: str
     cwd: Path
     args: tuple[str, ...] = ()
+    config_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     pipeline_only: bool = False
 
@@ -64,6 +66,7 @@ def own_cases() -> list[Case]:
             id=directory.name,
             cwd=directory / spec.get("cwd", "."),
             args=tuple(spec.get("args", ())),
+            config_args=tuple(spec.get("config_args", ())),
             env=dict(spec.get("env", {})),
             pipeline_only=bool(spec.get("pipeline_only", False)),
         ))
@@ -100,7 +103,7 @@ def _outcome(proc: subprocess.CompletedProcess[str]) -> Outcome:
 
 
 def run_oracle(binary: Path, case: Case) -> Outcome:
-    proc = subprocess.run([str(binary), *case.args, "config", "--format", "json"], cwd=case.cwd,
+    proc = subprocess.run([str(binary), *case.args, "config", "--format", "json", *case.config_args], cwd=case.cwd,
                           env=environment(case), capture_output=True, text=True, timeout=60)
     return _outcome(proc)
 
@@ -108,8 +111,8 @@ def run_oracle(binary: Path, case: Case) -> Outcome:
 def run_pycompose(case: Case) -> Outcome:
     env = environment(case)
     env["PYTHONPATH"] = str(REPO)
-    proc = subprocess.run([sys.executable, "-m", "compose", *case.args, "config", "--format", "json"],
-                          cwd=case.cwd, env=env, capture_output=True, text=True, timeout=60)
+    command = [sys.executable, "-m", "compose", *case.args, "config", "--format", "json", *case.config_args]
+    proc = subprocess.run(command, cwd=case.cwd, env=env, capture_output=True, text=True, timeout=60)
     return _outcome(proc)
 
 
@@ -117,6 +120,14 @@ def project_name(directory: Path) -> str:
     """Docker Compose's default project name: the directory's name, lowercased, with
     only ``a-z 0-9 _ -`` kept and no leading ``_``/``-``."""
     return "".join(re.findall(r"[a-z0-9_-]", directory.name.lower())).lstrip("_-")
+
+
+DIRECT_CONFIG_ARGS = frozenset({"--no-interpolate", "--no-path-resolution"})
+
+
+def runs_direct(case: Case) -> bool:
+    """Whether ``run_transforms`` can stand for the whole loader on this case."""
+    return not case.pipeline_only and not case.args and set(case.config_args) <= DIRECT_CONFIG_ARGS
 
 
 def run_transforms(case: Case) -> Outcome:
@@ -130,13 +141,26 @@ def run_transforms(case: Case) -> Outcome:
     file = case.compose_file
     assert file is not None, f"{case.id}: no compose file"
     env = environment(case)
+    interpolated = "--no-interpolate" not in case.config_args
     try:
         doc = parse_document(file.read_text(), str(file))
-        data = canonical(doc.data, source=doc.source)
-        model = normalize(data, working_dir=str(case.cwd), environ=env, project_name=project_name(case.cwd))
+        data = canonical(doc.data, source=doc.source, lenient=not interpolated)
+        model = normalize(data, working_dir=str(case.cwd), environ=env, project_name=project_name(case.cwd),
+                          resolve_paths="--no-path-resolution" not in case.config_args, typed=interpolated)
     except ConfigError as exc:
         return Outcome(False, error=exc.render())
-    return Outcome(True, model=json.loads(json.dumps(config_json(model))))
+    return Outcome(True, model=json.loads(json.dumps(config_json(model, interpolated=interpolated))))
+
+
+def _numbers_as_go_prints(value: Any) -> Any:
+    """Integral floats as integers: Go's JSON prints ``1.0`` as ``1``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _numbers_as_go_prints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_as_go_prints(v) for v in value]
+    return value
 
 
 def describe(ours: Outcome, theirs: Outcome) -> str:
@@ -147,8 +171,8 @@ def describe(ours: Outcome, theirs: Outcome) -> str:
         return f"Docker Compose rejects ({theirs.error}), pycompose accepts"
     if not ours.ok:
         return ""
-    a = json.dumps(theirs.model, indent=1, sort_keys=True).splitlines()
-    b = json.dumps(ours.model, indent=1, sort_keys=True).splitlines()
+    a = json.dumps(_numbers_as_go_prints(theirs.model), indent=1, sort_keys=True).splitlines()
+    b = json.dumps(_numbers_as_go_prints(ours.model), indent=1, sort_keys=True).splitlines()
     if a == b:
         return ""
     import difflib

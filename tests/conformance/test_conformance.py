@@ -24,7 +24,7 @@ ORACLE = oracle_binary()
 KNOWN = harness.known_differences()
 ALL_CASES = harness.own_cases() + harness.fixture_cases()
 NORM_CASES = [c for c in harness.own_cases() if c.id.startswith("norm-")]
-DIRECT_CASES = [c for c in NORM_CASES if not c.pipeline_only and not c.args]
+DIRECT_CASES = [c for c in NORM_CASES if harness.runs_direct(c)]
 
 needs_oracle = pytest.mark.skipif(ORACLE is None, reason="Docker Compose (the oracle) is not installed")
 

@@ -248,3 +248,18 @@ def test_errors_are_located() -> None:
     with pytest.raises(ConfigError) as info:
         normalize(doc, working_dir="/p", environ={}, project_name="p", locate=locate)
     assert info.value.render().startswith("compose.yaml:4:16: services.web.mem_limit: invalid size 'lots'")
+
+
+def test_untyped_model() -> None:
+    out = project({"services": {"web": {"image": "x", "command": "echo hi", "environment": ["HOME"],
+                                        "mem_limit": "1g", "x-e": 1, "scale": 2, "deploy": {},
+                                        "build": {"args": ["UNSET"]}}},
+                   "networks": {"unused": {}}, "x-top": 1}, environ={"HOME": "/h"}, typed=False)
+    assert out == {
+        "name": "p",
+        "services": {"web": {"image": "x", "command": "echo hi", "environment": ["HOME"], "mem_limit": "1g",
+                             "x-e": 1, "scale": 2, "deploy": {}, "networks": {"default": None},
+                             "build": {"args": None, "context": "/proj", "dockerfile": "Dockerfile"}}},
+        "networks": {"unused": {"name": "p_unused"}, "default": {"name": "p_default"}},
+        "x-top": 1,
+    }

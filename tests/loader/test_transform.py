@@ -195,3 +195,18 @@ def test_type_errors_name_the_path() -> None:
     with pytest.raises(ConfigError) as info:
         svc(depends_on="db")
     assert info.value.path == ("services", "web", "depends_on")
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"ports": ["${P}:80", 81]}, {"ports": ["${P}:80", 81]}),
+    ({"volumes": ["::/x"]}, {"volumes": ["::/x"]}),
+    ({"devices": ["a:b:c:d"]}, {"devices": [{"source": "", "target": "", "permissions": "rwm"}]}),
+    ({"build": {"additional_contexts": ["novalue"]}}, {"build": {"additional_contexts": ["novalue"]}}),
+])
+def test_lenient_keeps_what_does_not_parse(fields: dict, expected: dict) -> None:
+    assert canonical({"services": {"web": fields}}, lenient=True)["services"]["web"] == expected
+
+
+def test_empty_dns_entries_are_dropped() -> None:
+    assert svc(dns="")["dns"] == []
+    assert svc(dns=["", "1.1.1.1"])["dns"] == ["1.1.1.1"]

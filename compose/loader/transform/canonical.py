@@ -22,9 +22,15 @@ from .volumes import VolumeSyntaxError, parse_volume
 
 @dataclass(frozen=True)
 class Context:
-    """Where a rewrite happens, to point errors at the file, line and key."""
+    """Where a rewrite happens, to point errors at the file, line and key.
+
+    ``lenient``: a short syntax that does not parse is kept as written instead of
+    refused (Docker Compose does so when interpolation is off, since ``${...}`` may
+    stand where a number belongs).
+    """
 
     source: SourceMap | None
+    lenient: bool = False
 
     def error(self, message: str, path: Path, hint: str | None = None) -> ConfigError:
         if self.source is not None:
@@ -43,6 +49,14 @@ def _type_name(value: Any) -> str:
 def string_or_list(value: Any, path: Path, ctx: Context) -> Any:
     """``dns: 8.8.8.8`` -> ``["8.8.8.8"]``."""
     return [value] if isinstance(value, str) else value
+
+
+def non_empty_list(value: Any, path: Path, ctx: Context) -> Any:
+    """``dns: ""`` -> ``[]``: empty entries dropped (string or list)."""
+    value = string_or_list(value, path, ctx)
+    if isinstance(value, list):
+        return [item for item in value if item not in ("", None)]
+    return value
 
 
 def string_or_x(value: Any, path: Path, ctx: Context) -> Any:
@@ -64,6 +78,8 @@ def key_value(value: Any, path: Path, ctx: Context) -> Any:
     for i, item in enumerate(value):
         key, sep, rest = str(item).partition("=")
         if not sep:
+            if ctx.lenient:
+                return value
             raise ctx.error(f"invalid value {item!r}, expected KEY=VALUE", (*path, i))
         out[key] = rest
     return out
@@ -141,6 +157,8 @@ def volume_mount(value: Any, path: Path, ctx: Context) -> Any:
     try:
         return parse_volume(value)
     except VolumeSyntaxError as exc:
+        if ctx.lenient:
+            return value
         raise ctx.error(str(exc), path, "expected [SOURCE:]TARGET[:OPTIONS]") from None
 
 
@@ -151,6 +169,8 @@ def device_mapping(value: Any, path: Path, ctx: Context) -> Any:
     if not isinstance(value, str):
         raise ctx.error(f"expected a device spec or a mapping, got {_type_name(value)}", path)
     parts = value.split(":")
+    if len(parts) > 3 and ctx.lenient:
+        return {"source": "", "target": "", "permissions": "rwm"}  # what Docker Compose makes of it
     if len(parts) > 3:
         raise ctx.error(f"invalid device {value!r}", path, "use the long syntax: source, target, permissions")
     source = parts[0]
@@ -180,6 +200,8 @@ def ports(value: Any, path: Path, ctx: Context) -> Any:
             try:
                 out.extend(parse_port(str(item)))
             except PortSyntaxError as exc:
+                if ctx.lenient:
+                    return value
                 raise ctx.error(f"invalid port {str(item)!r}: {exc}", (*path, i),
                                 "expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]") from None
         else:
@@ -260,7 +282,7 @@ CANONICAL: dict[tuple[str, ...], Rewrite] = {
     ("services", "*", "networks"): list_to_map,
     ("services", "*", "models"): list_to_map,
     ("services", "*", "volumes", "*"): volume_mount,
-    ("services", "*", "dns"): string_or_list,
+    ("services", "*", "dns"): non_empty_list,
     ("services", "*", "devices", "*"): device_mapping,
     ("services", "*", "secrets", "*"): file_mount,
     ("services", "*", "configs", "*"): file_mount,
@@ -302,11 +324,12 @@ def walk(value: Any, path: Path, ctx: Context, table: dict[tuple[str, ...], Rewr
     return value
 
 
-def canonical(data: dict, *, source: SourceMap | None = None) -> dict:
+def canonical(data: dict, *, source: SourceMap | None = None, lenient: bool = False) -> dict:
     """Per-file: every short syntax turned into compose-go's long form (before merging).
 
-    The input is not modified. Raises :class:`ConfigError` for malformed short syntax.
+    The input is not modified. Raises :class:`ConfigError` for malformed short syntax,
+    unless ``lenient`` (for ``--no-interpolate``), which keeps it as written.
     """
     if not isinstance(data, dict):
         raise ConfigError("a compose file must be a mapping", file=source.file if source else None)
-    return walk(data, (), Context(source), CANONICAL)
+    return walk(data, (), Context(source, lenient), CANONICAL)
