@@ -279,6 +279,42 @@ def scale_and_limits(project: Project, name: str, svc: Mapping[str, Any]) -> Ite
                       "container names must be unique")
 
 
+# Service fields Docker Compose decodes as unsigned integers: a negative value is refused.
+# ``*`` stands for every item of a list.
+UNSIGNED_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("healthcheck", "retries"),
+    ("blkio_config", "weight"),
+    ("blkio_config", "weight_device", "*", "weight"),
+    ("deploy", "update_config", "parallelism"),
+    ("deploy", "rollback_config", "parallelism"),
+    ("deploy", "restart_policy", "max_attempts"),
+    ("deploy", "placement", "max_replicas_per_node"),
+    ("ports", "*", "target"),
+    ("volumes", "*", "tmpfs", "mode"),
+)
+
+
+def _walk(data: Any, pattern: tuple[str, ...], path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    if not pattern:
+        yield path, data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield from _walk(item, rest, (*path, i))
+    elif isinstance(data, Mapping) and head in data:
+        yield from _walk(data[head], rest, (*path, head))
+
+
+def unsigned_fields(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    for pattern in UNSIGNED_FIELDS:
+        for path, value in _walk(svc, pattern):
+            number = _number(value)
+            if number is not None and number < 0:
+                yield Finding(("services", name, *path), f"must be greater than or equal to 0 (got {value})")
+
+
 def develop_watch(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
     for i, rule in enumerate(_get(svc, "develop", "watch") or ()):
         if isinstance(rule, Mapping) and not rule.get("target") \
@@ -317,6 +353,7 @@ SERVICE_RULES: tuple[Callable[[Project, str, Mapping[str, Any]], Iterator[Findin
     depends_on,
     resources,
     scale_and_limits,
+    unsigned_fields,
     develop_watch,
     mount_targets,
 )

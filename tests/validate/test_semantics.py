@@ -213,6 +213,39 @@ services:
   web: {image: x, container_name: same}
   db: {image: y, container_name: same, profiles: [extra]}
 """, None),
+    "negative healthcheck retries": ("""
+services:
+  web: {image: x, healthcheck: {test: [CMD, x], retries: -1}}
+""", (("services", "web", "healthcheck", "retries"), "greater than or equal to 0")),
+    "negative blkio device weight": ("""
+services:
+  web: {image: x, blkio_config: {weight_device: [{path: /dev/sda, weight: -5}]}}
+""", (("services", "web", "blkio_config", "weight_device", 0, "weight"), "(got -5)")),
+    "negative update parallelism": ("""
+services:
+  web: {image: x, deploy: {update_config: {parallelism: -1}}}
+""", (("services", "web", "deploy", "update_config", "parallelism"), "greater than or equal to 0")),
+    "negative restart attempts": ("""
+services:
+  web: {image: x, deploy: {restart_policy: {max_attempts: -2}}}
+""", (("services", "web", "deploy", "restart_policy", "max_attempts"), "greater than or equal to 0")),
+    "negative port target": ("""
+services:
+  web: {image: x, ports: [{target: -1}]}
+""", (("services", "web", "ports", 0, "target"), "greater than or equal to 0")),
+    "negative tmpfs mode": ("""
+services:
+  web: {image: x, volumes: [{type: tmpfs, target: /x, tmpfs: {mode: -1}}]}
+""", (("services", "web", "volumes", 0, "tmpfs", "mode"), "greater than or equal to 0")),
+    "zero and large unsigned values": ("""
+services:
+  web:
+    image: x
+    healthcheck: {test: [CMD, x], retries: 0}
+    blkio_config: {weight: 70000}
+    ports: [{target: 70000}]
+    deploy: {placement: {max_replicas_per_node: 0}}
+""", None),
     "model undefined": ("""
 services:
   web: {image: x, models: {llm: null}}
