@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
-    """Path -> (type, mode, uid, gid, link target or content hash or device) for every entry."""
+    """Path -> (type, mode, uid, gid, link target or content hash or device, xattrs) for every entry."""
     out: dict[str, tuple[object, ...]] = {}
     for dirpath, dirs, files in os.walk(root):
         for name in dirs + files:
@@ -28,7 +28,10 @@ def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
                 detail = (os.major(st.st_rdev), os.minor(st.st_rdev))
             else:
                 detail = None
-            out[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, detail)
+            xattrs = () if stat.S_ISLNK(st.st_mode) else tuple(sorted(
+                (name, os.getxattr(full, name, follow_symlinks=False)) for name in os.listxattr(full)
+                if not name.startswith("trusted.overlay.")))
+            out[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, detail, xattrs)
     return out
 
 
@@ -52,5 +55,5 @@ def gnu_tar_rootfs(layer_files: list[Path], dest: Path) -> Path:
                 elif victim.exists() or victim.is_symlink():
                     victim.unlink()
         subprocess.run(["tar", "-xpf", str(layer_file), "-C", str(dest), "--same-owner", "--numeric-owner",
-                        "--xattrs", "--exclude=.wh.*", "--exclude=*/.wh.*"], check=True)
+                        "--xattrs", "--xattrs-include=*", "--exclude=.wh.*", "--exclude=*/.wh.*"], check=True)
     return dest

@@ -22,6 +22,9 @@ pytestmark = [
 ]
 
 
+CAP = b"\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
+
 def skopeo(*args: str) -> str:
     return subprocess.run(["skopeo", "--insecure-policy", *args], capture_output=True, text=True,
                           check=True).stdout
@@ -30,7 +33,9 @@ def skopeo(*args: str) -> str:
 def kitchen_sink() -> TestImage:
     return TestImage([
         layer([directory("srv", uid=33, gid=33), file("srv/a", "a", 0o640, uid=33, gid=33), hardlink("srv/b", "srv/a"),
-               file("suid", "s", 0o4755), file("sgid", "g", 0o2755), symlink("abs", "/srv/a"), symlink("rel", "srv/a"),
+               file("suid", "s", 0o4755), file("sgid", "g", 0o2755),
+               file("cap", "c", 0o755, xattrs={"security.capability": CAP, "user.origin": b"test"}),
+               symlink("abs", "/srv/a"), symlink("rel", "srv/a"),
                directory("gone"), file("gone/x", "x"), directory("opq"), file("opq/old", "o"), file("del", "d")]),
         layer([whiteout("del"), whiteout("gone"), directory("opq", 0o711), opaque("opq"), file("opq/new", "n"),
                directory("srv", uid=33, gid=33), file("srv/c", "c", 0o600, uid=1000, gid=1000)]),
@@ -93,3 +98,16 @@ def test_saved_archive_passes_skopeo(image_store: ImageStore, tmp_path: Path) ->
     layout_layers = {p.name for p in _skopeo_layers(tmp_path / "back")}
     saved = json.loads((tmp_path / "back/blobs/sha256" / manifest_digest[7:]).read_text())
     assert layout_layers == {d["digest"][7:] for d in saved["layers"]}
+
+
+def test_debian_through_skopeo(image_store: ImageStore, debian, tmp_path: Path) -> None:
+    """A real distribution: our save -> skopeo -> OCI layout -> our load, rootfs equal to GNU tar's."""
+    image_store.save(["debian:test"], tmp_path / "saved.tar")
+    skopeo("copy", f"docker-archive:{tmp_path / 'saved.tar'}", f"oci:{tmp_path / 'layout'}:debian")
+    expected = snapshot(gnu_tar_rootfs(_skopeo_layers(tmp_path / "layout"), tmp_path / "gnu"))
+    other = ImageStore(StateRoot(tmp_path / "s2", tmp_path / "r2"))
+    [loaded] = other.load(tmp_path / "layout")
+    assert other.resolve(loaded.id).layers == debian.layers
+    other.tag(loaded.id, "debian:copy")
+    assert _rootfs_of(other, "debian:copy", "deb-copy") == expected
+    assert _rootfs_of(image_store, "debian:test", "deb-orig") == expected
