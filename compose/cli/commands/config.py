@@ -206,7 +206,7 @@ def _profiles(opts: Any, args: argparse.Namespace) -> str:
 def _images(opts: Any, args: argparse.Namespace) -> str:
     loaded = _load(opts, args, services=tuple(args.service_names)).loaded
     services = loaded.data.get("services", {})
-    return _lines(services[n].get("image") or f"{loaded.name}-{n}" for n in sorted(services))
+    return _lines(sorted(services[n].get("image") or f"{loaded.name}-{n}" for n in services))
 
 
 def _hash(opts: Any, args: argparse.Namespace) -> str:
