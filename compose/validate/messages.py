@@ -127,9 +127,9 @@ def _type_matches(kind: str, value: Any) -> bool:
     return kind == "integer" and isinstance(value, float) and value.is_integer()
 
 
-def suggest(word: str, choices: Iterable[str]) -> str | None:
+def suggest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
     """``did you mean 'image'?`` for a near miss among ``choices``."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     if not close:
         lowered = {c.lower(): c for c in choices}
         if word.lower() in lowered:
@@ -198,7 +198,10 @@ def _type_problem(path: Path, wanted: Iterable[str], value: Any) -> Problem:
     text = f"must be {types_phrase(wanted)}, not {actual}{shown}"
     if where:
         text = f"{where} {text}"
-    return Problem(path, text)
+    hint = None
+    if len(path) == 2 and path[0] == "services" and path[1] in resolve({"$ref": "#/definitions/service"})["properties"]:
+        hint = f"{path[1]!r} is a setting of a service: put it under the service's name, as in services.web.{path[1]}"
+    return Problem(path, text, hint)
 
 
 def _one_of(err: Any) -> Problem:
@@ -221,12 +224,51 @@ def _additional(err: Any) -> Problem:
     if not known:
         # A mapping of user-chosen names (services, volumes, ...).
         return Problem(path, f"invalid name {key!r}", _NAME_RULE, at_key=key)
-    hint = suggest(key, known)
+    hint = suggest(key, known, cutoff=0.75) or _misplaced(key, schema, err.instance.get(key)) or suggest(key, known)
     if hint is None and "^x-" in patterns:
         hint = "extension keys must start with 'x-'" if not path else None
     if hint is None:
         hint = "allowed: " + ", ".join(sorted(known)) if len(known) <= 12 else None
     return Problem(path, f"unknown key {key!r}", hint, at_key=key)
+
+
+def _object_schemas(node: Any) -> list[dict[str, Any]]:
+    """The object-typed schemas a (sub)schema offers, alternatives included."""
+    node = resolve(node) if isinstance(node, dict) else node
+    if not isinstance(node, dict):
+        return []
+    out = [node] if "properties" in node or "patternProperties" in node else []
+    if isinstance(node.get("items"), dict):
+        out.extend(_object_schemas(node["items"]))
+    for word in ("oneOf", "anyOf"):
+        for branch in node.get(word, ()):
+            out.extend(_object_schemas(branch))
+    return out
+
+
+_SERVICE_KEYS = ("image", "build", "command", "ports", "environment")
+
+
+def _misplaced(key: str, schema: dict[str, Any], value: Any) -> str | None:
+    """``'dockerfile' belongs under 'build'``: the key exists one to three levels down."""
+    services = schema.get("properties", {}).get("services")
+    if services is not None and isinstance(value, dict) and any(k in value for k in _SERVICE_KEYS):
+        return f"a service definition belongs under 'services:' ('services.{key}')"
+    level: list[tuple[str, dict[str, Any]]] = [("", schema)]
+    for _ in range(3):
+        deeper: list[tuple[str, dict[str, Any]]] = []
+        for prefix, node in level:
+            named = [(name, sub) for name, sub in node.get("properties", {}).items()]
+            named += [("<name>", sub) for pattern, sub in node.get("patternProperties", {}).items()
+                      if pattern != "^x-"]
+            for name, sub in named:
+                for child in _object_schemas(sub):
+                    where = f"{prefix}.{name}" if prefix else name
+                    if key in child.get("properties", {}):
+                        return f"{key!r} belongs under {where!r}"
+                    deeper.append((where, child))
+        level = deeper
+    return None
 
 
 def _required(err: Any) -> Problem:

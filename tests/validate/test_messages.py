@@ -37,6 +37,27 @@ CASES = {
         "services:\n  web:\n    image: x\n    logging:\n      zzz: json-file\n",
         "compose.yaml:5:7: services.web.logging: unknown key 'zzz' (allowed: driver, options)",
     ),
+    "unknown key that belongs deeper": (
+        "services:\n  web:\n    image: x\n    dockerfile: Dockerfile.dev\n",
+        "compose.yaml:4:5: services.web: unknown key 'dockerfile' ('dockerfile' belongs under 'build')",
+    ),
+    "unknown key that belongs under a named entry": (
+        "services:\n  web:\n    image: x\n    aliases: [api]\n",
+        "compose.yaml:4:5: services.web: unknown key 'aliases' ('aliases' belongs under 'networks.<name>')",
+    ),
+    "unknown key that belongs in a list item": (
+        "networks:\n  back:\n    subnet: 10.5.0.0/16\n",
+        "compose.yaml:3:5: networks.back: unknown key 'subnet' ('subnet' belongs under 'ipam.config')",
+    ),
+    "service outside services": (
+        "web:\n  image: nginx\n",
+        "compose.yaml:1:1: unknown key 'web' (a service definition belongs under 'services:' ('services.web'))",
+    ),
+    "service settings without a service name": (
+        "services:\n  image: nginx\n",
+        "compose.yaml:2:3: services.image: must be a mapping, not a string ('nginx') ('image' is a setting of a "
+        "service: put it under the service's name, as in services.web.image)",
+    ),
     "invalid name in a mapping of names": (
         "services:\n  'my web':\n    image: x\n",
         "compose.yaml:2:3: services: invalid name 'my web' "
