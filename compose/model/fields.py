@@ -352,11 +352,15 @@ def specs(cls: type) -> tuple[FieldSpec, ...]:
     return cached
 
 
+_BY_KEY: dict[type, dict[str, FieldSpec]] = {}
+
+
 def field_for(cls: type, key: str) -> FieldSpec | None:
-    for spec in specs(cls):
-        if spec.key == key:
-            return spec
-    return None
+    """The spec of the field with canonical key ``key`` (None for extensions and unknown keys)."""
+    table = _BY_KEY.get(cls)
+    if table is None:
+        table = _BY_KEY[cls] = {spec.key: spec for spec in specs(cls)}
+    return table.get(key)
 
 
 def load(cls: type[T], value: Any, path: Path = ()) -> T:
@@ -370,9 +374,8 @@ def load(cls: type[T], value: Any, path: Path = ()) -> T:
         raise _wrong(path, "a mapping", value)
     kwargs: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    by_key = {s.key: s for s in specs(cls)}
     for key, raw in value.items():
-        spec = by_key.get(key)
+        spec = field_for(cls, key)
         if spec is None:
             extra[str(key)] = freeze(raw)
             continue

@@ -127,7 +127,8 @@ def run(opts: Any, args: argparse.Namespace) -> int:
         if getattr(args, flag):
             _emit(args, handler(opts, args))
             return 0
-    _emit(args, _render(opts, args))
+    text = _render(opts, args)
+    _emit(args, text)
     return 0
 
 
@@ -142,6 +143,8 @@ def _render(opts: Any, args: argparse.Namespace) -> str:
         data = {"services": {name: ({"image": svc["image"]} if svc.get("image") else {})
                              for name, svc in data.get("services", {}).items()}}
     fmt = args.format or "yaml"
+    if args.quiet:
+        return ""  # loaded, typed and checked: nothing to print
     if args.no_interpolate:
         # Docker Compose prints the uninterpolated model as a plain map: keys sorted, '$' as written.
         return _plain(data, fmt)
