@@ -341,6 +341,10 @@ COLLECTIONS: dict[str, Cast] = {
 }
 # Kinds printed even when null or empty (Go fields without omitempty).
 ALWAYS = {"command"}
+# Go fields without omitempty: their zero value is printed when the key is absent or null.
+ZERO: dict[str, Any] = {"str!": "", "int!": 0, "bool!": False, "bytes!": "0"}
+# Go pointers: absent or null means nothing printed, any value (even zero) is printed.
+POINTERS = {"pint", "pbool", "pduration", "filemode"}
 
 
 def _empty(kind: str, value: Any) -> bool:
@@ -366,8 +370,8 @@ def shape(name: str, data: Any, path: Path) -> dict[str, Any]:
                 out[printed] = shape(kind[1], None, (*path, key))
             elif kind in ALWAYS:
                 out[printed] = None
-            elif kind in ("str!", "bool!", "int!"):
-                out[printed] = SCALARS[kind][0]("" if kind == "str!" else 0)
+            elif kind in ZERO:
+                out[printed] = ZERO[kind]
             continue
         value = data[key]
         try:
@@ -407,7 +411,7 @@ def shape_value(kind: Kind, value: Any, path: Path) -> Any:
         return result if result else _EMPTY
     cast, omit_empty = SCALARS[kind]
     if value is None:
-        return _EMPTY if omit_empty or kind.startswith("p") else cast("")
+        return ZERO.get(kind, _EMPTY)
     result = cast(value)
     if omit_empty and _empty(kind, result):
         return _EMPTY
