@@ -10,9 +10,12 @@ Steps, in Docker Compose's order:
    services without one, ``dockerfile: Dockerfile``, environment names without a value
    taken from the environment, ``depends_on`` entries implied by ``links``,
    ``volumes_from`` and ``service:`` namespaces, resource ``name:`` from the project;
-4. every field cast to its type (:mod:`compose.loader.transform.fields`);
-5. ``env_file`` and ``label_file`` contents read into ``environment``/``labels``;
-6. networks, volumes, secrets and configs that no service uses left out.
+4. ``env_file`` and ``label_file`` contents read into ``environment``/``labels``;
+5. every field cast to its type (:mod:`compose.loader.transform.fields`);
+6. networks, volumes, secrets, configs and models that no service uses left out.
+
+``typed=False`` stops after step 3 (what ``config --no-interpolate`` prints), and
+:func:`config_json` turns a model into the exact print of ``config --format json``.
 """
 
 from __future__ import annotations
