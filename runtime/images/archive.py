@@ -330,10 +330,12 @@ def load(store: ImageStore, source: Path | BinaryIO, *, platform: Platform | Non
             if len(config.diff_ids) != len(manifest.layers):
                 raise ImageError(f"image {manifest.config.digest}: {len(manifest.layers)} layers but "
                                  f"{len(config.diff_ids)} diff IDs in its config")
-            for i, (layer, diff_id) in enumerate(zip(manifest.layers, config.diff_ids, strict=True)):
+            for layer, diff_id in zip(manifest.layers, config.diff_ids, strict=True):
+                report = None
                 if progress is not None:
-                    progress(f"Loading layer {diff_id[7:19]}", i, len(manifest.layers))
-                store.unpack_blob(session, layer.digest, diff_id, f"layer {layer.digest}")
+                    label = f"Loading layer {diff_id[7:19]}"
+                    report = lambda done, total, label=label: progress(label, done, total)  # noqa: E731
+                store.unpack_blob(session, layer.digest, diff_id, f"layer {layer.digest}", report)
             record = store.register(manifest_digest, names, target)
             loaded.append(LoadedImage(record, tuple(names)))
         return loaded

@@ -9,6 +9,7 @@ running load wrote but has not yet recorded. Order: ``images-gc`` before ``image
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +37,24 @@ Progress = Callable[[str, int, int], None]
 def now_rfc3339() -> str:
     t = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
+
+
+class _Counting(io.RawIOBase):
+    """Reports how much of a blob has been read."""
+
+    def __init__(self, raw: BinaryIO, total: int, progress: Callable[[int, int], None]) -> None:
+        self.raw, self.total, self.progress, self.done, self._next = raw, total, progress, 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
+        n = self.raw.readinto(buf)  # type: ignore[attr-defined]
+        self.done += n
+        if self.done >= self._next or n == 0:
+            self.progress(self.done, self.total)
+            self._next = self.done + (4 << 20)
+        return n
 
 
 @dataclass(frozen=True)
@@ -95,7 +114,8 @@ class ImageStore:
                    size: int | None = None) -> str:
         return self.content.ingest(session, stream, expected, size).digest
 
-    def unpack_blob(self, session: IngestSession, blob: str, diff_id: str | None, what: str) -> LayerStats:
+    def unpack_blob(self, session: IngestSession, blob: str, diff_id: str | None, what: str,
+                    progress: Callable[[int, int], None] | None = None) -> LayerStats:
         """Unpack the layer blob ``blob`` into the layer cache (once per diff ID)."""
         if diff_id is not None and self.layers.has(diff_id):
             return LayerStats(diff_id, self.layers.info(diff_id).size)
@@ -103,7 +123,10 @@ class ImageStore:
         try:
             (staged / "diff").mkdir(mode=0o755, parents=True)
             with self.content.open(blob) as f:
-                stats = unpack(f, staged / "diff", what)
+                source: BinaryIO = f
+                if progress is not None:
+                    source = io.BufferedReader(_Counting(f, self.content.size(blob), progress), 1 << 20)
+                stats = unpack(source, staged / "diff", what)
             if diff_id is not None and stats.diff_id != diff_id:
                 raise DigestMismatch(f"{what}: content has diff ID {stats.diff_id}, "
                                      f"the image config says {diff_id}")

@@ -223,3 +223,15 @@ def test_hostile_battery_through_load(image_store, state_root, tmp_path: Path) -
         layers = state_root.root / "images/layers"
         assert len(os.listdir(layers)) <= 1, trick  # at most the good first layer, complete
         assert not any("/ingest/" in p for p in _store_files(state_root)), trick
+
+
+def test_progress_reports_reading_and_each_layer(image_store, tmp_path: Path) -> None:
+    image = TestImage([layer([file("a", os.urandom(300_000))]), layer([file("b", "b")])], tags=["p:1"])
+    events: list[tuple[str, int, int]] = []
+    image_store.load(write_archive(tmp_path / "a.tar", [image]), progress=lambda *e: events.append(e))
+    labels = list(dict.fromkeys(label for label, _d, _t in events))
+    assert labels[0] == "Reading archive" and len(labels) == 3
+    for label in labels:
+        mine = [(d, t) for lbl, d, t in events if lbl == label]
+        assert [d for d, _t in mine] == sorted(d for d, _t in mine)
+        assert mine[-1][0] == mine[-1][1] > 0

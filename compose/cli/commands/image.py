@@ -216,10 +216,7 @@ class _Bar:
         width = 50
         filled = int(width * done / total) if total else width
         bar = "=" * max(filled - 1, 0) + (">" if filled < width else "=") + " " * (width - filled)
-        if label.startswith("Loading layer"):
-            text = f"{label}  [{bar}]  {done}/{total}"
-        else:
-            text = f"{label}  [{bar}]  {human_size(done)}/{human_size(total)}"
+        text = f"{label}  [{bar}]  {human_size(done)}/{human_size(total)}"
         self.out.write(f"\r{text}")
         self.out.flush()
 
