@@ -14,6 +14,7 @@ elsewhere (``compose.graph``).
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -315,8 +316,36 @@ def unsigned_fields(project: Project, name: str, svc: Mapping[str, Any]) -> Iter
                 yield Finding(("services", name, *path), f"must be greater than or equal to 0 (got {value})")
 
 
+def _is_ip(text: str) -> bool:
+    if "%" in text:  # Docker Compose's parser takes no IPv6 zone
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def port_host_ips(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    for i, port in enumerate(svc.get("ports") or ()):
+        if isinstance(port, Mapping) and "host_ip" in port:
+            ip = port["host_ip"]
+            if not isinstance(ip, str) or not _is_ip(ip):
+                yield Finding(("services", name, "ports", i, "host_ip"), f"invalid IP address {ip!r}",
+                              "e.g. 127.0.0.1 or ::1")
+
+
+def device_requests(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
+    for pattern in (("deploy", "resources", "reservations", "devices", "*"), ("gpus", "*")):
+        for path, request in _walk(svc, pattern):
+            if isinstance(request, Mapping) and "count" in request and "device_ids" in request:
+                yield Finding(("services", name, *path), "'count' and 'device_ids' cannot both be set")
+
+
 def develop_watch(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
     for i, rule in enumerate(_get(svc, "develop", "watch") or ()):
+        if isinstance(rule, Mapping) and rule.get("path") == "":
+            yield Finding(("services", name, "develop", "watch", i, "path"), "must not be empty")
         if isinstance(rule, Mapping) and not rule.get("target") \
                 and rule.get("action") not in WATCH_ACTIONS_WITHOUT_TARGET:
             yield Finding(("services", name, "develop", "watch", i),
@@ -354,12 +383,47 @@ SERVICE_RULES: tuple[Callable[[Project, str, Mapping[str, Any]], Iterator[Findin
     resources,
     scale_and_limits,
     unsigned_fields,
+    port_host_ips,
+    device_requests,
     develop_watch,
     mount_targets,
 )
 
 
 # -- project rules --------------------------------------------------------------------
+
+
+def external_volumes(project: Project) -> Iterator[Finding]:
+    """An external volume is only named: driver, options or labels cannot apply to it."""
+    for name, volume in project.section("volumes").items():
+        if not isinstance(volume, Mapping) or volume.get("external") is not True:
+            continue
+        for key in volume:
+            if key not in ("name", "external") and not str(key).startswith("x-"):
+                yield Finding(("volumes", name, key), f"cannot be set on an external volume ({key!r} and 'external')",
+                              "an external volume is created outside the project")
+                break
+
+
+# top-level section -> (its kind, the keys that give the content, of which exactly one is needed)
+FILE_OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "secrets": ("secret", ("file", "environment")),
+    "configs": ("config", ("file", "environment", "content")),
+}
+
+
+def file_objects_have_one_source(project: Project) -> Iterator[Finding]:
+    for section, (kind, keys) in FILE_OBJECTS.items():
+        for name, obj in project.section(section).items():
+            if not isinstance(obj, Mapping):
+                continue
+            given = [k for k in keys if k in obj]
+            alternatives = ", ".join(repr(k) for k in keys)
+            if len(given) > 1:
+                yield Finding((section, name, given[1]), f"{' and '.join(repr(k) for k in given)} cannot both be set",
+                              f"a {kind} takes one of {alternatives}")
+            elif not given and "driver" not in obj and "external" not in obj:
+                yield Finding((section, name), f"must set one of {alternatives} (or be 'external')")
 
 
 def secrets_have_source(project: Project) -> Iterator[Finding]:
@@ -385,6 +449,8 @@ def unique_container_names(project: Project) -> Iterator[Finding]:
 
 
 PROJECT_RULES: tuple[Callable[[Project], Iterator[Finding]], ...] = (
+    external_volumes,
+    file_objects_have_one_source,
     secrets_have_source,
     unique_container_names,
 )

@@ -119,6 +119,12 @@ services:
   web: {image: x}
 secrets:
   token: {name: t}
+""", (("secrets", "token"), "must set one of 'file', 'environment'")),
+    "secret with a driver only": ("""
+services:
+  web: {image: x}
+secrets:
+  token: {driver: vault}
 """, (("secrets", "token"), "must set 'file' or 'environment'")),
     "secret external": ("""
 services:
@@ -246,6 +252,74 @@ services:
     ports: [{target: 70000}]
     deploy: {placement: {max_replicas_per_node: 0}}
 """, None),
+    "external volume with a driver": ("""
+services:
+  web: {image: x}
+volumes:
+  data: {external: true, driver: local}
+""", (("volumes", "data", "driver"), "cannot be set on an external volume")),
+    "external volume with a name and extensions": ("""
+services:
+  web: {image: x}
+volumes:
+  data: {external: true, name: shared, x-note: kept}
+""", None),
+    "external network with a driver (not refused)": ("""
+services:
+  web: {image: x, networks: {n: null}}
+networks:
+  n: {external: true, driver: bridge}
+""", None),
+    "config with two sources": ("""
+services:
+  web: {image: x}
+configs:
+  c: {file: ./c.txt, content: "inline"}
+""", (("configs", "c", "content"), "'file' and 'content' cannot both be set")),
+    "config without a source": ("""
+services:
+  web: {image: x}
+configs:
+  c: {name: c}
+""", (("configs", "c"), "must set one of 'file', 'environment', 'content'")),
+    "config with external false and nothing else": ("""
+services:
+  web: {image: x}
+configs:
+  c: {external: false}
+""", None),
+    "secret with two sources": ("""
+services:
+  web: {image: x}
+secrets:
+  s: {file: ./s.txt, environment: S}
+""", (("secrets", "s", "environment"), "cannot both be set")),
+    "port host_ip not an address": ("""
+services:
+  web: {image: x, ports: [{target: 80, host_ip: localhost}]}
+""", (("services", "web", "ports", 0, "host_ip"), "invalid IP address 'localhost'")),
+    "port host_ip with an IPv6 zone": ("""
+services:
+  web: {image: x, ports: [{target: 80, host_ip: "fe80::1%eth0"}]}
+""", (("services", "web", "ports", 0, "host_ip"), "invalid IP address")),
+    "port host_ip addresses": ("""
+services:
+  web: {image: x, ports: [{target: 80, host_ip: 127.0.0.1}, {target: 81, host_ip: "::1"}]}
+""", None),
+    "gpu request with count and device_ids": ("""
+services:
+  web: {image: x, gpus: [{count: 1, device_ids: ["0"]}]}
+""", (("services", "web", "gpus", 0), "'count' and 'device_ids' cannot both be set")),
+    "device reservation with count and device_ids": ("""
+services:
+  web:
+    image: x
+    deploy: {resources: {reservations: {devices: [{capabilities: [gpu], count: 1, device_ids: ["0"]}]}}}
+""", (("services", "web", "deploy", "resources", "reservations", "devices", 0), "cannot both be set")),
+    "watch with an empty path": ("""
+services:
+  web: {image: x, develop: {watch: [{path: "", action: rebuild}]}}
+""", (("services", "web", "develop", "watch", 0, "path"), "must not be empty")),
     "model undefined": ("""
 services:
   web: {image: x, models: {llm: null}}
