@@ -334,6 +334,7 @@ class Containers:
             state["Health"] = st.health
         if st.note:
             state["Note"] = st.note
+        state["SupervisorPid"] = st.shim_pid
         return {
             "Id": r.id, "Created": r.created, "Path": spec.process.args[0], "Args": list(spec.process.args[1:]),
             "State": state, "Image": r.image_id, "Name": "/" + r.name, "RestartCount": st.restart_count,

@@ -26,6 +26,7 @@ import fcntl
 import json
 import os
 import resource
+import signal
 import socket
 import termios
 from dataclasses import dataclass, field
@@ -226,7 +227,20 @@ def finish(spec: ContainerSpec, proc: Process, caps: tuple[str, ...], flt: secco
         if flt is not None:
             seccomp.load(flt, set_no_new_privs=True, lib=lib)
     _close_fds_from(3, keep=sock.fileno())
+    _reset_signals()
     os.execve(executable, list(proc.args), env)
+
+
+def _reset_signals() -> None:
+    """Ignored signals survive exec: give the process default dispositions and an empty mask
+    (the supervisor ignores SIGTERM and SIGPIPE; Python ignores SIGPIPE)."""
+    signal.set_wakeup_fd(-1)
+    for sig in range(1, signal.NSIG):
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def _workdir(path: str, uid: int, gid: int) -> str:

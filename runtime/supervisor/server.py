@@ -52,10 +52,12 @@ class Server:
         pipes = self.pipes.get(cid)
         if pipes is None:
             pipes = {}
-            for stream in ("out", "err", "in"):
+            for stream in ("out", "err"):
                 r, w = os.pipe2(os.O_CLOEXEC)
                 pipes[f"{stream}_r"], pipes[f"{stream}_w"] = r, w
             self.pipes[cid] = pipes
+        pipes = dict(pipes)
+        pipes["in_r"], pipes["in_w"] = os.pipe2(os.O_CLOEXEC)
         (self.state.run / "containers" / cid).mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             (self.state.run / "containers" / cid / "exit.json").unlink()
@@ -71,6 +73,12 @@ class Server:
             os.close(self._listener.fileno())
             shim.main(self.state, cid, pipes, adopt=adopt)
         self.shims[pid] = cid
+        # stdin belongs to the shim alone: it hands the write end to the first attacher, and
+        # the container must see end of file when that attacher closes it
+        for key in ("in_r", "in_w"):
+            fd = pipes.pop(key, None)
+            if fd is not None:
+                os.close(fd)
         return pid
 
     def release(self, cid: str) -> None:

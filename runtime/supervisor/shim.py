@@ -139,7 +139,8 @@ class Shim:
         spec = self.spec
         stdio: tuple[int, int, int] | None = None
         if not spec.process.terminal:
-            stdin = self.pipes["in_r"] if spec.process.stdin else os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+            stdin = self.pipes["in_r"] if spec.process.stdin and "in_r" in self.pipes else os.open(
+                os.devnull, os.O_RDONLY | os.O_CLOEXEC)
             stdio = (stdin, self.pipes["out_w"], self.pipes["err_w"])
         plan = LaunchPlan(spec=spec, rootfs=Path(self.record.rootfs), etc_files=etc_files(self.store, self.cid),
                           joins=namespace_joins(self.store, self.record), cgroup=self.cgroup,
@@ -152,7 +153,7 @@ class Shim:
                         error=str(exc), exit_code=exc.exit_code, pid=0)
             return False
         finally:
-            if stdio is not None and not spec.process.stdin:
+            if stdio is not None and stdio[0] != self.pipes.get("in_r"):
                 os.close(stdio[0])
         self.pid = launched.pid
         self.pidfd = libc.pidfd_open(self.pid)
@@ -334,8 +335,10 @@ class Shim:
             self.waiters.append(conn)
             return False
         elif op == "stdin":
-            fd = self.pty if self.pty is not None else (self.pipes["in_w"] if self.spec.process.stdin else None)
+            fd = self.pty if self.pty is not None else (self.pipes.get("in_w") if self.spec.process.stdin else None)
             protocol.send(conn, {"ok": fd is not None}, [fd] if fd is not None else None)
+            if fd is not None and fd == self.pipes.get("in_w"):
+                os.close(self.pipes.pop("in_w"))  # the attacher owns stdin now: its close is the container's EOF
         elif op == "resize" and self.pty is not None:
             fcntl.ioctl(self.pty, termios.TIOCSWINSZ, struct.pack("HHHH", msg["rows"], msg["cols"], 0, 0))
             protocol.send(conn, {"ok": True})
