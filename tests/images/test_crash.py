@@ -66,3 +66,30 @@ def test_sigkill_during_load_leaves_a_consistent_store(state_root, big_archive: 
     assert b"Loaded image: big:1" in out
     assert problems(ImageStore(state_root)) == []
     assert ImageStore(state_root).resolve("big:1").size == 4 * (6 << 20)
+
+
+def test_concurrent_loads_and_prunes(state_root, tmp_path: Path) -> None:
+    """Loads of archives sharing layers, run at once with prunes: every load ends complete and named."""
+    env = {**os.environ, "PYCOMPOSE_ROOT": str(state_root.root), "PYCOMPOSE_RUN": str(state_root.run)}
+    rng = random.Random(3)
+    shared = [layer([file(f"shared{i}", rng.randbytes(2 << 20))]) for i in range(3)]
+    archives = []
+    for n in range(4):
+        image = TestImage([*shared, layer([file("own", str(n))])], tags=[f"app:{n}"])
+        archives.append(write_archive(tmp_path / f"a{n}.tar", [image]))
+    procs = [_pycompose("image", "load", "-i", str(a), env=env) for a in archives + archives[:2]]
+    procs += [_pycompose("image", "prune", "-f", env=env) for _ in range(3)]
+    for proc in procs:
+        _out, err = proc.communicate()
+        assert proc.returncode == 0, err
+    assert problems(ImageStore(state_root)) == []
+    from runtime.api.images import ImageStore as Images
+
+    store = Images(state_root)
+    assert sorted(t for i in store.list() for t in i.tags) == [f"app:{n}" for n in range(4)]
+    for n in range(4):
+        root = store.prepare_rootfs(store.resolve(f"app:{n}").id, f"c{n}")
+        try:
+            assert (root / "own").read_text() == str(n)
+        finally:
+            store.release_rootfs(f"c{n}")
