@@ -214,7 +214,8 @@ class _Unpacker:
         self.ensure_parents(target, member.name)
         kind = self.kinds.get(target)
         if kind is None:
-            raise UnsafeArchive(f"hard link {member.name!r} points outside the layer ({member.linkname!r})")
+            raise UnsafeArchive(f"hard link {member.name!r} points at {member.linkname!r}, which is not in "
+                                f"this layer")
         if kind == "d":
             raise UnsafeArchive(f"hard link {member.name!r} points at a directory")
         if target == rel:

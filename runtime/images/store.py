@@ -187,7 +187,8 @@ class ImageStore:
         return sorted(self.records.all(), key=lambda r: (r.created, r.id), reverse=True)
 
     def refs_of(self, image_id: str) -> list[tuple[Reference, RefEntry]]:
-        return sorted((parse(n), e) for n, e in self.records.refs().items() if e.image == image_id)
+        found = [(parse(n), e) for n, e in self.records.refs().items() if e.image == image_id]
+        return sorted(found, key=lambda item: str(item[0]))
 
     def tags_of(self, image_id: str) -> list[Reference]:
         return [r for r, _e in self.refs_of(image_id) if r.tag is not None]
@@ -196,7 +197,7 @@ class ImageStore:
         out: set[Reference] = set()
         for ref, entry in self.refs_of(image_id):
             out.add(Reference(ref.domain, ref.path, None, entry.target))
-        return sorted(out)
+        return sorted(out, key=str)
 
     def users(self, image_id: str) -> list[str]:
         return sorted(r.container_id for r in self.rootfs.records() if r.image == image_id)

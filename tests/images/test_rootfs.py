@@ -156,3 +156,14 @@ def test_prune_only_dangling_unless_all(image_store, tmp_path: Path) -> None:
     assert [i.id for i in image_store.list()] == [second.id]
     image_store.prune(all_images=True)
     assert image_store.list() == []
+
+
+def test_rm_by_id_with_several_names_needs_force(image_store, tmp_path: Path) -> None:
+    image = TestImage([layer([file("x", "1")])], tags=["a:1", "b:1"])
+    image_store.load(write_archive(tmp_path / "a.tar", [image]))
+    removed, errors = image_store.remove([image.id[7:19]])
+    assert removed == [] and isinstance(errors[0], ImageInUse) and "must be forced" in str(errors[0])
+    removed, errors = image_store.remove([image.id[7:19]], force=True)
+    assert errors == [] and [(r.action, r.subject) for r in removed] == [
+        ("Untagged", "a:1"), ("Untagged", "b:1"), ("Deleted", image.id)]
+    assert image_store.list() == []
