@@ -34,6 +34,8 @@ class Upstream:
                 data, peer = self.sock.recvfrom(4096)
             except OSError:
                 return
+            if data == b"stop":
+                return
             q = DNSRecord.parse(data)
             self.seen.append(str(q.q.qname))
             reply = q.reply()
@@ -41,6 +43,9 @@ class Upstream:
             self.sock.sendto(reply.pack(), peer)
 
     def close(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"stop", ("127.0.0.1", self.port))
+        self.thread.join()
         self.sock.close()
 
 

@@ -43,6 +43,7 @@ from runtime.state import FileLock, StateRoot, atomic_write
 
 LISTEN = ("127.0.0.11", 53)
 UPSTREAM_TIMEOUT = 3.0
+RETRY_INTERVAL = 1.0
 TCP_IDLE = 10.0
 
 
@@ -216,17 +217,24 @@ async def _send_all(conn: trio.socket.SocketType, data: bytes) -> None:
 
 
 async def _forward_udp(host: str, port: int, data: bytes) -> bytes | None:
+    """The upstream's answer to ``data``, asking again every second (a lost datagram is
+    retried, as stub resolvers do) until UPSTREAM_TIMEOUT."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with trio.socket.socket(family, socket.SOCK_DGRAM) as sock, trio.move_on_after(UPSTREAM_TIMEOUT):
         try:
             await sock.connect((host, port))
-            await sock.send(data)
-            while True:
-                reply = await sock.recv(65535)
-                if reply[:2] == data[:2]:  # same id: the answer to our query
-                    return reply
         except OSError:
             return None
+        while True:
+            with trio.move_on_after(RETRY_INTERVAL):
+                try:
+                    await sock.send(data)
+                    while True:
+                        reply = await sock.recv(65535)
+                        if reply[:2] == data[:2]:  # same id: the answer to our query
+                            return reply
+                except OSError:
+                    return None
     return None
 
 
