@@ -65,7 +65,7 @@ def json_equal(one: Any, two: Any) -> bool:
 
 
 def _unique(items: list[Any]) -> bool:
-    if all(isinstance(i, str) for i in items):
+    if all(type(i) is str for i in items) or all(type(i) is int for i in items):
         return len(set(items)) == len(items)
     for i, item in enumerate(items):
         for other in items[:i]:
