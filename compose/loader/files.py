@@ -116,7 +116,7 @@ def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> 
         data = interpolate(data, ctx.environment, source, on_unset=ctx.notes.unset)
     if ctx.validate:
         validate_file(data, source)
-    data = canonical(data, source=source)
+    data = canonical(data, source=source, lenient=not ctx.interpolate)
     ctx.provenance.record(source)
     if ctx.extends:
         data = extends.apply_extends(data, name, source, resets, ctx)

@@ -163,6 +163,8 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
             environ=environment,
             project_name=name,
             resolve_paths=options.resolve_paths,
+            typed=options.interpolate,
+            locate=provenance.locate,
         )
     else:
         data = {**data, "name": name}
