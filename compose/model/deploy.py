@@ -159,6 +159,16 @@ class Blkio:
     extensions: FrozenDict = extensions()
 
 
+class _SshKeys(Seq):
+    """``build.ssh``: ``ID=PATH`` entries (or ``default``); go-yaml prints each as ``ID: PATH`` text."""
+
+    def __init__(self) -> None:
+        super().__init__(STR)
+
+    def yaml_value(self, value: list[Any]) -> list[Any]:
+        return [item.replace("=", ": ", 1) if isinstance(item, str) and "=" in item else item for item in value]
+
+
 @dataclass(frozen=True)
 class BuildSpec:
     """``build``: paths are absolute after loading (``context`` may also be a URL)."""
@@ -170,7 +180,7 @@ class BuildSpec:
     args: FrozenDict = f(STRINGS, EMPTY)
     provenance: str = f(STR, "")
     sbom: str = f(STR, "")
-    ssh: Any = f(ANY, ())
+    ssh: tuple[str, ...] = f(_SshKeys(), ())
     labels: FrozenDict = f(STRINGS, EMPTY)
     cache_from: tuple[str, ...] = f(STRS, ())
     cache_to: tuple[str, ...] = f(STRS, ())

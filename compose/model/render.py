@@ -54,6 +54,8 @@ def _arrange_struct(value: Mapping[str, Any], cls: type, *, yaml: bool) -> dict[
         if spec.key not in value:
             continue
         item = arrange(value[spec.key], spec.kind, yaml=yaml)
+        if yaml and hasattr(spec.kind, "yaml_value"):
+            item = spec.kind.yaml_value(item)  # a value go-yaml prints differently from JSON
         if yaml:
             if item is None and not spec.yaml_always:
                 continue  # a nil pointer: yaml omitempty (JSON prints command: null)
