@@ -14,6 +14,10 @@ from pathlib import Path
 
 from runtime.linux import libc
 
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+
 
 def create(path: Path) -> Path:
     """Create a new, empty network namespace pinned at ``path`` (idempotent)."""
@@ -30,6 +34,7 @@ def create(path: Path) -> Path:
             os.close(ready_r)
             os.close(done_w)
             libc.unshare(libc.CLONE_NEWNET)
+            loopback_up()
             os.write(ready_w, b"1")
             os.read(done_r, 1)  # stay until the parent has bind-mounted our namespace
         except BaseException:
@@ -47,6 +52,18 @@ def create(path: Path) -> Path:
         os.close(done_w)
         os.waitpid(pid, 0)
     return path
+
+
+def loopback_up() -> None:
+    """Bring ``lo`` up in this process's network namespace (as Docker's containers have it)."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack("16sH22x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
 
 
 def is_mounted(path: Path) -> bool:
