@@ -5,6 +5,8 @@ document); its content is that same digest, so a truncated or foreign file is si
 not a hit. Writes are atomic (temporary file + rename) and every failure to read or
 write is ignored: the cache can only make validation faster, never change its result.
 
+At most ``MAX_PER_DIR`` entries per subdirectory are kept (the oldest go first).
+
 Where: ``$PYCOMPOSE_CACHE/validation`` if set (``PYCOMPOSE_CACHE=off`` disables the
 cache), else ``$XDG_CACHE_HOME/pycompose/validation``, else ``~/.cache/pycompose/validation``.
 """
@@ -21,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 DISABLED = {"off", "0", "none", "false"}
+# Entries live in 256 subdirectories (first two hex digits of the key); each keeps at most
+# this many, the oldest going first, so the cache stays under ~8k small files.
+MAX_PER_DIR = 32
 
 
 def cache_dir() -> Path | None:
@@ -82,6 +87,23 @@ def remember_valid(key: str, directory: Path | None = None) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        _prune(target.parent)
     except OSError:
         pass
+
+
+def _prune(directory: Path) -> None:
+    keep = MAX_PER_DIR
+    entries = []
+    with os.scandir(directory) as found:
+        for entry in found:
+            if not entry.name.startswith(".tmp-"):
+                with contextlib.suppress(OSError):
+                    entries.append((entry.stat().st_mtime_ns, entry.path))
+    if len(entries) <= keep:
+        return
+    entries.sort()
+    for _, path in entries[: len(entries) - keep]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 

@@ -132,3 +132,15 @@ def test_jsonschema_is_imported_only_to_explain_errors(_private_cache: Path) -> 
     assert _fresh_python(_probe(GOOD), _private_cache) == "False True"  # a miss: the fast check
     assert _fresh_python(_probe(GOOD), _private_cache) == "False False"  # a hit: no check at all
     assert _fresh_python(_probe(BAD), _private_cache) == "True True"  # an error to explain
+
+
+def test_cache_size_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "MAX_PER_DIR", 3)
+    directory = tmp_path / "validation"
+    keys = [cache.document_key("s", {"n": i}) for i in range(2000)]
+    for key in keys:
+        cache.remember_valid(key, directory)
+    counts = [len(list(sub.iterdir())) for sub in directory.iterdir()]
+    assert max(counts) <= cache.MAX_PER_DIR
+    assert sum(counts) < len(keys)
+    assert cache.is_known_valid(keys[-1], directory)  # the newest entry stays
