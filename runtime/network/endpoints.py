@@ -70,6 +70,7 @@ class ContainerNetworkRequest:
     sysctls: tuple[tuple[str, str], ...] = ()
     ports: tuple[PortRequest, ...] = ()
     netns: str | None = None  # a namespace the runtime made; None: we make a sandbox
+    files_dir: str | None = None  # where to write hosts, resolv.conf, hostname; None: our own directory
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,44 @@ class EndpointManager:
         return self.networks.store
 
     def setup(self, req: ContainerNetworkRequest) -> ContainerNetwork:
+        """Wire the container; again for a container already wired (a restart), its
+        recorded addresses and ports are kept and only what is missing is re-made."""
         owner = req.service or req.name
+        existing = self.store.endpoint(req.container_id)
+        if existing is not None:
+            if req.netns is None or existing.netns == str(req.netns):
+                return self._resume(req, existing)
+            self.teardown(req.container_id)  # a new namespace: start over
         with self.store.lock():
             if self.store.endpoint(req.container_id) is not None:
-                raise Conflict(f"container {req.name} is already connected (its network was not torn down)")
+                raise Conflict(f"container {req.name} is being connected by another command")
             records, rec = self._plan(req, owner)
             self.store.save_endpoint(rec)
         try:
+            self._build(req, rec, records)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.teardown(req.container_id)
+            raise
+        return self.result(rec)
+
+    def _resume(self, req: ContainerNetworkRequest, rec: EndpointRecord) -> ContainerNetwork:
+        from pyroute2 import IPRoute
+
+        records = [self.networks.get(a.network_id) for a in rec.attachments]
+        with IPRoute() as ipr:
+            complete = all(link_index(ipr, a.veth) is not None for a in rec.attachments)
+        if complete and (not rec.netns or netns.is_netns(Path(rec.netns))):
+            self._write_files(req, rec, records)
+            if rec.attachments:
+                dns_control.reload(self.store, needed=True)
+            return self.result(rec)
+        try:
+            with IPRoute() as ipr:
+                for att in rec.attachments:
+                    veth.remove_pair(ipr, att.veth)
+            if rec.ports and self.firewall.available:
+                self.firewall.remove_tagged(ctr_tag(rec.container_id))
             self._build(req, rec, records)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -134,8 +166,9 @@ class EndpointManager:
                     veth.remove_pair(ipr, att.veth)
         if rec.owns_netns and rec.netns:
             netns.remove(Path(rec.netns))
-        if rec.files and not rec.mode.startswith("container:"):
-            shutil.rmtree(rec.files, ignore_errors=True)
+        ours = self.store.files_dir(container_id)
+        if rec.files and Path(rec.files) == ours:
+            shutil.rmtree(ours, ignore_errors=True)
         with self.store.lock():
             self.store.delete_endpoint(container_id)
         if rec.attachments:
@@ -187,7 +220,8 @@ class EndpointManager:
             container_id=req.container_id, name=req.name, netns=path, mode="bridge", owns_netns=owns,
             hostname=req.hostname, domainname=req.domainname, project=req.project, service=req.service,
             attachments=tuple(attachments), links=req.links, dns=req.dns, dns_search=req.dns_search,
-            dns_options=req.dns_options, ports=ports, files=str(self.store.files_dir(req.container_id)),
+            dns_options=req.dns_options, ports=ports,
+            files=req.files_dir or str(self.store.files_dir(req.container_id)),
         )
         return records, rec
 
@@ -195,7 +229,7 @@ class EndpointManager:
         common = dict(container_id=req.container_id, name=req.name, mode=mode, hostname=req.hostname,
                       domainname=req.domainname, project=req.project, service=req.service,
                       dns=req.dns, dns_search=req.dns_search, dns_options=req.dns_options)
-        files = str(self.store.files_dir(req.container_id))
+        files = req.files_dir or str(self.store.files_dir(req.container_id))
         if mode == "host":
             return EndpointRecord(netns="", files=files, ports=(), **common)  # type: ignore[arg-type]
         if mode == "none":

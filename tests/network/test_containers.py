@@ -1,0 +1,158 @@
+"""Real containers (the busybox test image) on our networks, through the containers facade's
+network hook: names, traffic, isolation, published ports, internal networks, teardown."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from runtime.state import StateRoot
+from tests.network.conftest import TEST_POOLS, our_links, our_mounts, our_rules
+
+pytestmark = pytest.mark.integration
+
+
+def _stop_supervisor(state: StateRoot) -> None:
+    from runtime.supervisor import client
+
+    reply = client.server_request(state, {"op": "ping"})
+    if reply is None:
+        return
+    pid = reply["pid"]
+    client.server_request(state, {"op": "shutdown"})
+    for _ in range(500):
+        if not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(0.01)
+
+
+class Lab:
+    """Containers and networks of one test, torn down in the right order."""
+
+    def __init__(self, state: StateRoot, image_store, image) -> None:
+        from runtime.api.containers import Containers
+        from runtime.api.networks import Networks
+
+        self.state, self.images, self.image = state, image_store, image
+        self.containers = Containers(state)
+        self.networks = Networks(state)
+        self.ids: dict[str, str] = {}
+
+    def run(self, name: str, command: str, **net: object) -> str:
+        from runtime.api.containers import ContainerSpec, ImageProcess, Overrides
+        from runtime.api.networks import ContainerNetworkRequest
+
+        cid = self.containers.new_id()
+        rootfs = self.images.prepare_rootfs(self.image.id, cid)
+        proc = self.containers.build_process(rootfs, ImageProcess(cmd=("sh",)),
+                                             Overrides(command=("sh", "-c", command), hostname=name))
+        self.containers.create(ContainerSpec(process=proc, hostname=name), rootfs=rootfs, cid=cid, name=name,
+                               image_id=self.image.id, rootfs_managed=True)
+        self.ids[name] = cid
+        request = ContainerNetworkRequest(cid, name, hostname=name, **net)  # type: ignore[arg-type]
+        self.containers.start(cid, network_setup=self.networks.hook(request,
+                                                                   files_dir=self.containers.store.dir(cid)))
+        return cid
+
+    def output(self, name: str) -> str:
+        self.containers.wait(name)
+        return "".join(e.text for e in self.containers.logs(name))
+
+    def ip(self, name: str, index: int = 0) -> str:
+        rec = self.networks.endpoint(self.ids[name])
+        assert rec is not None
+        return rec.attachments[index].ipv4 or ""
+
+    def close(self) -> None:
+        for name, cid in reversed(list(self.ids.items())):
+            self.containers.remove(name, force=True)
+            self.networks.teardown(cid)
+        for rec in self.networks.list():
+            self.networks.remove(rec.id)
+        _stop_supervisor(self.state)
+
+
+@pytest.fixture
+def lab(state_root, image_store, busybox, monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    monkeypatch.setenv("PYCOMPOSE_ADDRESS_POOLS", TEST_POOLS)
+    monkeypatch.setenv("PYCOMPOSE_NETWORK_CONFIG", str(state_root.root / "absent.json"))
+    # Unknown names go to a loopback port where nothing listens: never to the host's resolvers.
+    monkeypatch.setenv("PYCOMPOSE_DNS_UPSTREAM", "127.0.0.1:9")
+    monkeypatch.setenv("PYCOMPOSE_CGROUP_PARENT", f"pycompose-nettest-{os.getpid()}")
+    before = (our_links(), our_rules(), Path("/proc/sys/net/ipv4/ip_forward").read_text())
+    lab = Lab(state_root, image_store, busybox)
+    try:
+        yield lab
+    finally:
+        lab.close()
+    from runtime.linux import cgroups
+
+    cgroups.remove_parent(f"pycompose-nettest-{os.getpid()}")
+    after = (our_links(), our_rules(), Path("/proc/sys/net/ipv4/ip_forward").read_text())
+    assert after == before, "network resources left behind"
+    assert not our_mounts(state_root.run)
+    assert not (state_root.run / "network" / "dns.pid").exists(), "resolver still running"
+
+
+def wait_for(predicate, what: str, bound: float = 30.0):
+    end = time.monotonic() + bound
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_services_resolve_and_talk(lab):
+    from runtime.api.networks import EndpointRequest, NetworkSpec
+
+    lab.networks.create(NetworkSpec("t_front"))
+    lab.networks.create(NetworkSpec("t_back"))
+    lab.run("t-db-1", "mkdir -p /w && echo hello-db > /w/index.html && httpd -f -p 8080 -h /w",
+            service="db", networks=(EndpointRequest("t_front", aliases=("database",)),))
+    lab.run("t-api-1", "sleep 60", service="api", networks=(EndpointRequest("t_back"),))
+    lab.run("t-web-1",
+            # busybox-static's wget cannot use the libc resolver; nslookup asks 127.0.0.11 itself
+            "for n in db t-db-1 database; do a=$(nslookup $n | awk '/^Address/ {x=$NF} END {print x}');"
+            " echo $n=$a; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc $a 8080 || echo FAIL $n; done;"
+            " nslookup api 127.0.0.11 >/dev/null 2>&1 && echo LEAK || echo ISOLATED;"
+            " cat /etc/resolv.conf; cat /etc/hosts",
+            service="web", networks=(EndpointRequest("t_front"),))
+    out = lab.output("t-web-1")
+    assert out.count("hello-db") == 3, out
+    assert "ISOLATED" in out and "FAIL" not in out
+    assert f"db={lab.ip('t-db-1')}" in out
+    assert "nameserver 127.0.0.11" in out
+    assert f"{lab.ip('t-web-1')}\tt-web-1" in out
+
+
+def test_published_port_and_internal_network(lab):
+    from runtime.api.networks import EndpointRequest, NetworkSpec, PortRequest
+
+    lab.networks.create(NetworkSpec("t_pub"))
+    lab.networks.create(NetworkSpec("t_sealed", internal=True))
+    cid = lab.run("t-srv-1", "mkdir -p /w && echo published > /w/index.html && httpd -f -p 80 -h /w",
+                  service="srv", networks=(EndpointRequest("t_pub"),), ports=(PortRequest(80),))
+    (binding,) = lab.networks.published(cid)
+    assert binding.host_port > 0
+
+    def fetch() -> bytes:
+        try:
+            with socket.create_connection(("127.0.0.1", binding.host_port), timeout=2) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                return s.recv(4096)
+        except OSError:
+            return b""
+
+    assert b"published" in wait_for(fetch, "the published port to answer")
+    lab.run("t-sealed-1", "ip route; echo ROUTES-END", service="sealed", networks=(EndpointRequest("t_sealed"),))
+    routes = lab.output("t-sealed-1")
+    assert "default" not in routes and "ROUTES-END" in routes
