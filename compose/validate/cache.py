@@ -87,17 +87,19 @@ def remember_valid(key: str, directory: Path | None = None) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _prune(target.parent)
+        _prune(target.parent, target.name)
     except OSError:
         pass
 
 
-def _prune(directory: Path) -> None:
-    keep = MAX_PER_DIR
+def _prune(directory: Path, newest: str) -> None:
+    """Drop the oldest entries beyond ``MAX_PER_DIR`` (never ``newest``, just written;
+    timestamps are coarse, so ties are common)."""
+    keep = MAX_PER_DIR - 1
     entries = []
     with os.scandir(directory) as found:
         for entry in found:
-            if not entry.name.startswith(".tmp-"):
+            if entry.name != newest and not entry.name.startswith(".tmp-"):
                 with contextlib.suppress(OSError):
                     entries.append((entry.stat().st_mtime_ns, entry.path))
     if len(entries) <= keep:
