@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,6 @@ import yaml
 from compose.model.gofloat import json_float, yaml_float
 from compose.model.render import go_json, render_json, render_yaml
 from compose.model.yamlemit import emit_yaml
-from tests.oracle import oracle_binary
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -119,15 +116,10 @@ def _inputs() -> list[tuple[str, Path, list[str], dict[str, str]]]:
 
 @pytest.mark.oracle
 @pytest.mark.parametrize(("name", "cwd", "args", "env"), _inputs(), ids=[i[0] for i in _inputs()])
-def test_same_bytes_as_the_oracle(name: str, cwd: Path, args: list[str], env: dict[str, str]) -> None:
-    binary = oracle_binary()
-    if binary is None:
-        pytest.skip("Docker Compose oracle not installed")
-    environ = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), **env}
-
-    def run(*extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(binary), *args, "config", *extra], cwd=cwd, env=environ,
-                              capture_output=True, text=True, check=False)
+def test_same_bytes_as_the_oracle(name: str, cwd: Path, args: list[str], env: dict[str, str],
+                                  oracle_run: Any) -> None:
+    def run(*extra: str) -> Any:
+        return oracle_run(cwd, [*args, "config", *extra], env)
 
     as_json = run("--format", "json")
     if as_json.returncode != 0:

@@ -150,3 +150,19 @@ def test_wrong_shape_is_a_config_error() -> None:
     assert info.value.path is not None and info.value.path[:3] == ("services", "web", "ports")
     with pytest.raises(ConfigError):
         project_from_dict({"services": []})
+
+
+def test_public_api_is_pinned() -> None:
+    import compose.model
+
+    assert sorted(compose.model.__all__) == [
+        "BindOptions", "Blkio", "BuildSpec", "Config", "ConfigRef", "CredentialSpec", "DependsOn", "Deploy",
+        "Develop", "Device", "DeviceRequest", "EnvFile", "Extends", "FileRef", "FrozenDict", "Healthcheck", "Hook",
+        "ImageOptions", "Ipam", "IpamPool", "Logging", "Model", "Network", "Placement", "PortMapping", "Project",
+        "Provider", "Resource", "Resources", "Restart", "RestartPolicy", "Secret", "SecretRef", "Service",
+        "ServiceModel", "ServiceNetwork", "ServiceVolume", "ThrottleDevice", "TmpfsOptions", "Ulimit",
+        "UpdateConfig", "Volume", "VolumeOptions", "WatchRule", "WeightDevice", "dump", "freeze", "load",
+        "project_from_dict", "project_to_dict", "thaw",
+    ]
+    for name in compose.model.__all__:
+        assert getattr(compose.model, name) is not None
