@@ -166,6 +166,10 @@ class Service:
     pre_stop: tuple[Hook, ...] = f(Seq(Obj(Hook)), ())
     extensions: FrozenDict = extensions()
 
+    def image_name(self, project_name: str) -> str:
+        """``image``, or the name Docker Compose gives a built image: ``<project>-<service>``."""
+        return self.image or f"{project_name}-{self.name}"
+
     @property
     def replicas(self) -> int:
         """How many containers: ``scale``, else ``deploy.replicas``, else 1."""

@@ -257,3 +257,25 @@ def test_fixture_yaml_as_docker_compose_prints_it(path: Path, capsys: pytest.Cap
     # top-level models; Docker Compose's YAML prints them. Anything else must be equal.
     assert _without_extensions(yaml.safe_load(expected.stdout)) == yaml.safe_load(out)
     pytest.xfail("Docker Compose's YAML carries x- keys that the loaded data does not")
+
+
+NESTED = 'services:\n  a:\n    image: "x:${A:-${B:-x}}"\n    environment: ["K=$${ESC}", "L=${C?err}", "M=${D:+${E}}"]\n'
+
+
+def test_extract_variables_nested_forms() -> None:
+    from compose.cli.commands.config import Variable, extract_variables
+
+    found = extract_variables({"image": "x:${A:-${B:-x}}", "env": ["K=$${ESC}", "L=${C?err}", "M=${D:+${E}}"],
+                               "n": 5, "plain": "$F and $$G"})
+    assert found == {
+        "A": Variable("A", default="${B:-x}"), "B": Variable("B", default="x"), "C": Variable("C", required=True),
+        "D": Variable("D", presence="${E}"), "E": Variable("E"), "F": Variable("F"),
+    }
+
+
+@pytest.mark.oracle
+def test_nested_variables_as_docker_compose(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "compose.yaml").write_text(NESTED)
+    expected = _oracle(project, "config", "--variables", "--format", "json")
+    code, out, _ = _run(capsys, "config", "--variables", "--format", "json")
+    assert code == 0 and json.loads(out) == json.loads(expected.stdout)

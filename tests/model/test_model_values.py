@@ -109,6 +109,13 @@ def test_replicas_scale_wins_then_deploy() -> None:
     assert load(Service, {"scale": 0}).replicas == 0
 
 
+def test_image_name_defaults_to_project_and_service() -> None:
+    project = project_from_dict({"name": "demo", "services": {"web": {"build": {"context": "."}},
+                                                             "db": {"image": "postgres"}}})
+    assert project.services["web"].image_name("demo") == "demo-web"
+    assert project.services["db"].image_name("demo") == "postgres"
+
+
 def test_sizes_and_stop_timeout() -> None:
     svc = load(Service, {"mem_limit": "536870912", "shm_size": "64m", "stop_grace_period": "1m"})
     assert (svc.mem_limit, svc.shm_size, svc.stop_timeout) == (512 << 20, 64 << 20, 60.0)
