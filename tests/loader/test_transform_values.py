@@ -30,9 +30,10 @@ def test_ram_bytes(value: object, expected: int) -> None:
     assert v.ram_bytes(value) == expected
 
 
-def test_bad_size() -> None:
+@pytest.mark.parametrize("text", ["lots", "1.2.3g", "-1", "1x", ""])
+def test_bad_size(text: str) -> None:
     with pytest.raises(v.CastError):
-        v.ram_bytes("lots")
+        v.ram_bytes(text)
 
 
 @pytest.mark.parametrize(("value", "expected"), [(0.1, 0.1), ("0.5", 0.5), (2, 2), (1.1, 1.1),

@@ -17,7 +17,7 @@ from typing import Any
 _NS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9,
        "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
 _DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h|d|w)")
-_BYTES = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_BYTES = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")  # several dots: refused later
 _BYTE_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
@@ -97,7 +97,9 @@ def ram_bytes(value: Any) -> int:
     m = _BYTES.match(str(value))
     if not m:
         raise CastError(f"invalid size {value!r}", "expected a number with an optional unit: b, k, m, g, t, p")
-    number = float(m.group(1)) if m.group(1).count(".") <= 1 else float(m.group(1).split(".")[0])
+    if m.group(1).count(".") > 1:
+        raise CastError(f"invalid size {value!r}: {m.group(1)!r} is not a number")
+    number = float(m.group(1))
     unit = (m.group(2) or "").lower()
     return int(number * _BYTE_UNITS.get(unit, 1))
 
