@@ -16,7 +16,7 @@ from typing import Any
 
 from compose.errors import ConfigError
 from compose.loader import merge as merging
-from compose.loader.files import Context, Path, Provenance, absolute, load_file
+from compose.loader.files import Context, Path, Provenance, absolute, load_file, resolve_other_file
 from compose.loader.yamlsource import SourceMap
 
 __all__ = ["apply_extends"]
@@ -107,7 +107,6 @@ def _where(scope: _Scope, path: Path) -> dict[str, Any]:
 def _other_file(name: str, ref: str, file: str, scope: _Scope) -> tuple[_Scope, list[Path]]:
     """The services of the file an ``extends.file`` names, read on their own."""
     from compose.loader.merge import split_tags
-    from compose.loader.paths import resolve_paths
     from compose.loader.yamlsource import parse_documents
 
     local = absolute(os.path.expanduser(file) if file.startswith("~") else file, scope.ctx.working_dir)
@@ -140,6 +139,6 @@ def _other_file(name: str, ref: str, file: str, scope: _Scope) -> tuple[_Scope, 
         raise ConfigError(
             f'cannot extend service "{name}" in {scope.file}: service "{ref}" not found in {file}', **where
         )
-    loaded = resolve_paths(loaded, base_dir, scope.ctx.environment)
+    loaded = resolve_other_file(loaded, base_dir, scope.ctx)
     source = sources[-1] if sources else None
     return _Scope(file, source, dict(loaded["services"]), ctx), resets

@@ -56,9 +56,12 @@ class Provenance:
 
 @dataclass
 class Notes:
-    """Warnings met while loading, each once, in order (the CLI shows them)."""
+    """What loading met on the way: warnings (each once, in order; the CLI shows
+    them), and the paths it resolved in other files."""
 
     warnings: list[str] = field(default_factory=list)
+    # absolute paths made from relative ones of other files (extends bases, includes)
+    resolved_paths: set[str] = field(default_factory=set)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -158,3 +161,41 @@ def load_files(names: Sequence[str], ctx: Context, texts: Mapping[str, str] | No
 def absolute(path: str, base: str) -> str:
     """``path`` made absolute against ``base`` (``~`` is not expanded here)."""
     return os.path.normpath(os.path.join(base, path))
+
+
+def resolve_other_file(data: dict[str, Any], base_dir: str, ctx: Context) -> dict[str, Any]:
+    """The relative paths of another file's model (an ``extends`` base, an included
+    project) resolved against that file's directory ``base_dir``; the paths made are
+    remembered in ``ctx.notes`` (see :func:`relative_to`)."""
+    from compose.loader.paths import resolve_paths
+
+    resolved = resolve_paths(data, base_dir, ctx.environment)
+    _remember(data, resolved, ctx.notes.resolved_paths)
+    return resolved
+
+
+def _remember(before: Any, after: Any, made: set[str]) -> None:
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key, value in after.items():
+            if key in before:
+                _remember(before[key], value, made)
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for b, a in zip(before, after, strict=True):
+            _remember(b, a, made)
+    elif isinstance(before, str) and isinstance(after, str) and before != after and not before.startswith("~"):
+        made.add(after)
+
+
+def relative_to(data: Any, made: set[str], project_dir: str) -> Any:
+    """``data`` with the paths of ``made`` written relative to ``project_dir``: with
+    ``--no-path-resolution``, Docker Compose still resolves the paths of other files,
+    but relative to the project directory (``common/src``, not ``/abs/common/src``)."""
+    if not made:
+        return data
+    if isinstance(data, dict):
+        return {k: relative_to(v, made, project_dir) for k, v in data.items()}
+    if isinstance(data, list):
+        return [relative_to(v, made, project_dir) for v in data]
+    if isinstance(data, str) and data in made:
+        return os.path.relpath(data, project_dir)
+    return data

@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from compose.loader.dotenv import read_env_files
-from compose.loader.files import Context, absolute, load_files
+from compose.loader.files import Context, absolute, load_files, resolve_other_file
 from compose.loader.yamlsource import SourceMap
 
 __all__ = ["RESOURCES", "apply_include"]
@@ -54,8 +54,6 @@ def apply_include(data: dict[str, Any], file: str, source: SourceMap, ctx: Conte
 
 
 def _load(entry: dict[str, Any], source: SourceMap, where: tuple[str | int, ...], ctx: Context) -> dict[str, Any]:
-    from compose.loader.paths import resolve_paths
-
     files = [absolute(p, ctx.working_dir) for p in _strings(entry.get("path"))]
     if not files:
         raise source.error("include requires a path", where)
@@ -94,7 +92,7 @@ def _load(entry: dict[str, Any], source: SourceMap, where: tuple[str | int, ...]
     from compose.loader.normalize import set_defaults
 
     imported = set_defaults(imported)
-    return resolve_paths(imported, project_dir, environment)
+    return resolve_other_file(imported, project_dir, inner)
 
 
 def _import(

@@ -146,6 +146,8 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
         stdin=options.stdin,
     )
     data = files.load_files(setting.files, ctx, texts)
+    if not options.resolve_paths:
+        data = files.relative_to(data, notes.resolved_paths, setting.working_dir)
     if not data:
         raise ConfigError("empty compose file", file=setting.files[0])
     if not name:

@@ -4,8 +4,9 @@ Docker Compose itself, through ``load_project`` directly.
 The conformance runner checks the same cases through the CLI; this test pins the
 loader alone, with the same accept/reject decision and the same JSON. A case may
 name a ``cwd`` (relative to the case) to start discovery from, next to ``args`` and
-``env``. Cases that need standard input or name services (``config SERVICE...``) are
-written here, in :data:`INLINE`, as the runner has no place for them.
+``env``, and ``config_args`` (only ``--no-path-resolution`` is understood here).
+Cases that need standard input or name services (``config SERVICE...``) are written
+here, in :data:`INLINE`, as the runner has no place for them.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def _ours(case: Path, config: dict[str, Any]) -> tuple[dict[str, Any] | None, st
         environ=_environment(config),
         cwd=str(case / config.get("cwd", ".")),
         stdin=config.get("stdin"),
+        resolve_paths="--no-path-resolution" not in config.get("config_args", []),
     )
     try:
         project = load_project(options, services=tuple(config.get("services", [])))
@@ -71,7 +73,8 @@ def _compare(case: Path, config: dict[str, Any]) -> None:
     if binary is None:
         pytest.skip("Docker Compose (the oracle) is not installed: python tests/oracle.py")
     result = subprocess.run(
-        [str(binary), *config.get("args", []), "config", "--format", "json", *config.get("services", [])],
+        [str(binary), *config.get("args", []), "config", "--format", "json", *config.get("config_args", []),
+         *config.get("services", [])],
         cwd=case / config.get("cwd", "."),
         env=_environment(config),
         input=config.get("stdin", ""),
@@ -149,7 +152,8 @@ def test_every_case_has_a_compose_file_or_names_one() -> None:
     assert len(CASES) >= 60
     for case in CASES:
         config = _config(case)
-        assert set(config) <= {"args", "env", "cwd", "services", "stdin"}, case.name
+        assert set(config) <= {"args", "env", "cwd", "config_args"}, case.name
+        assert set(config.get("config_args", [])) <= {"--no-path-resolution"}, case.name
         has_default = any((case / n).exists() for n in ("compose.yaml", "docker-compose.yml"))
         names_one = "-f" in config.get("args", []) or "COMPOSE_FILE" in config.get("env", {})
         from_dotenv = (case / ".env").exists() and "COMPOSE_FILE" in (case / ".env").read_text()
