@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from runtime.container import exec as cexec
 from runtime.container import process as cprocess
 from runtime.container.logs import LogEntry, follow, read_logs, timestamp
 from runtime.container.process import ImageProcess, Overrides
@@ -45,13 +44,13 @@ from runtime.container.store import (
     ContainerState,
     ContainerStore,
     alive,
+    container_cgroup,
     new_id,
 )
 from runtime.errors import Conflict, InvalidState, NotFound, RuntimeFailure
 from runtime.linux import cgroups, netns
 from runtime.state import StateRoot, read_json
 from runtime.supervisor import client
-from runtime.supervisor.shim import container_cgroup
 
 START_TIMEOUT = 60.0
 NetworkSetup = Callable[[Path], None]
@@ -382,6 +381,7 @@ class Containers:
             emit(entry)
         offset = path.stat().st_size if path.exists() else 0
         inode = path.stat().st_ino if path.exists() else 0
+        pause = 0.005  # short first: a quick command should not wait a full poll to end
         while True:
             running = self.refresh(record.id).status in (RUNNING, PAUSED, RESTARTING, CREATED)
             if path.exists() and path.stat().st_ino != inode:
@@ -391,7 +391,8 @@ class Containers:
                 emit(entry)
             if not running:
                 return
-            time.sleep(poll)
+            time.sleep(min(poll, pause))
+            pause *= 2
 
     # ---- exec ------------------------------------------------------------------------------------
     def exec(self, ref: str, args: tuple[str, ...], *, env: tuple[str, ...] = (), user: str | None = None,
@@ -410,6 +411,8 @@ class Containers:
         base_env = spec.process.env if home is None else cprocess.merge_env(spec.process.env, (f"HOME={home}",))
         proc = replace(spec.process, args=tuple(args), env=cprocess.merge_env(base_env, env),
                        cwd=workdir or spec.process.cwd, user=proc_user, terminal=tty, stdin=interactive)
+        from runtime.container import exec as cexec  # only exec needs the launch machinery
+
         cg = container_cgroup(record)
         in_fd, out_fd, err_fd = stdio or (0, 1, 2)
         if tty:

@@ -20,6 +20,7 @@ from typing import Any
 
 from runtime.container.spec import ContainerSpec
 from runtime.errors import Conflict, InvalidState, NotFound
+from runtime.linux.cgroups import CgroupSet
 from runtime.state import StateRoot, read_json, write_json
 
 CREATED, RUNNING, PAUSED, RESTARTING, EXITED, DEAD, REMOVING = (
@@ -87,6 +88,10 @@ class ContainerState:
     def guard(self, operation: str, name: str) -> None:
         if operation not in ALLOWED.get(self.status, frozenset()):
             raise InvalidState(f"cannot {operation} container {name}: container is {self.status}")
+
+
+def container_cgroup(record: ContainerRecord) -> CgroupSet:
+    return CgroupSet(record.id, parent=record.cgroup_parent)
 
 
 def new_id() -> str:

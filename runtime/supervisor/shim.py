@@ -45,6 +45,7 @@ from runtime.container.store import (
     RUNNING,
     ContainerRecord,
     ContainerStore,
+    container_cgroup,
     process_start_time,
 )
 from runtime.linux import cgroups, libc
@@ -52,10 +53,6 @@ from runtime.state import StateRoot, read_json
 from runtime.supervisor import protocol
 
 INIT_BINARIES = ("/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/libexec/docker/docker-init")
-
-
-def container_cgroup(record: ContainerRecord) -> cgroups.CgroupSet:
-    return cgroups.CgroupSet(record.id, parent=record.cgroup_parent)
 
 
 def namespace_joins(store: ContainerStore, record: ContainerRecord) -> dict[str, str]:

@@ -1,0 +1,200 @@
+"""Container start-up and supervision cost, side by side with Docker, podman and runc.
+
+    python benchmarks/container/bench_run.py [--runs N] [--memory K] [--many M]
+
+* ``container run --rm IMAGE true`` as a whole command from a cached image (median and best
+  of N), next to ``docker run --rm``, ``podman run --rm`` on the same image (loaded from the same
+  ``docker save`` archive) and ``runc run`` on the same root filesystem (the floor);
+* the supervisor's memory per running container (USS and PSS of the shims plus the server's
+  share), with K containers running;
+* the time to start M containers one after the other through the facade.
+
+Each tool is skipped (and said so) when it is not installed or not working. Needs root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
+
+
+def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> list[float] | None:
+    subprocess.run(cmd, env=env, capture_output=True, check=False)  # warm-up
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = subprocess.run(cmd, env=env, capture_output=True, check=False)
+        out.append(time.perf_counter() - start)
+        if result.returncode != 0:
+            print(f"  {cmd[0]} failed: {result.stderr.decode(errors='replace').strip()[:200]}")
+            return None
+    return out
+
+
+def works(cmd: list[str]) -> bool:
+    if shutil.which(cmd[0]) is None:
+        return False
+    return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
+
+
+def report(name: str, samples: list[float] | None) -> None:
+    if samples is None:
+        print(f"{name:<34} skipped")
+        return
+    print(f"{name:<34} median {statistics.median(samples):.3f} s   best {min(samples):.3f} s   (n={len(samples)})")
+
+
+def memory(pid: int) -> tuple[int, int]:
+    """(USS, PSS) in KiB."""
+    uss = pss = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Private_Clean", "Private_Dirty"):
+                uss += int(value.split()[0])
+            elif key == "Pss":
+                pss = int(value.split()[0])
+    return uss, pss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--memory", type=int, default=10)
+    parser.add_argument("--many", type=int, default=50)
+    args = parser.parse_args()
+
+    from helpers import images as test_images
+
+    from runtime.api.containers import Containers
+    from runtime.api.images import ImageStore
+    from runtime.state import StateRoot
+
+    work = Path(tempfile.mkdtemp(prefix="pycompose-bench-"))
+    env = dict(os.environ, PYCOMPOSE_ROOT=str(work / "root"), PYCOMPOSE_RUN=str(work / "run"),
+               PYCOMPOSE_CGROUP_PARENT="pycompose-bench")
+    os.environ.update(env)
+    state = StateRoot(work / "root", work / "run").ensure()
+    image_def = test_images.busybox_image(tags=["bench-busybox:latest"])
+    archive = test_images.write_archive(work / "busybox.tar", [image_def])
+    store = ImageStore(state)
+    store.load(archive)
+    image = store.resolve("bench-busybox:latest")
+    containers = Containers(state)
+    print(f"machine: {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}; image {image.id[:19]}")
+    try:
+        report("pycompose container run --rm", timed(
+            [sys.executable, "-m", "compose", "container", "run", "--rm", "bench-busybox:latest", "true"],
+            args.runs, env))
+        if works(["docker", "info"]):
+            subprocess.run(["docker", "load", "-i", str(archive)], capture_output=True, check=True)
+            report("docker run --rm", timed(["docker", "run", "--rm", "--network", "none",
+                                             "bench-busybox:latest", "true"], args.runs))
+        else:
+            report("docker run --rm (no docker daemon)", None)
+        if works(["podman", "info"]):
+            subprocess.run(["podman", "load", "-i", str(archive)], capture_output=True, check=True)
+            report("podman run --rm", timed(["podman", "run", "--rm", "--network", "none",
+                                             "bench-busybox:latest", "true"], args.runs))
+        else:
+            report("podman run --rm (not working)", None)
+        if shutil.which("runc"):
+            report("runc run (same rootfs, the floor)", runc_runs(work, store, image.id, args.runs))
+        else:
+            report("runc run (not installed)", None)
+        measure_memory(containers, store, image.id, args.memory)
+        start_many(containers, store, image.id, args.many)
+    finally:
+        for info in containers.list(all=True):
+            containers.remove(info.record.id, force=True)
+        from runtime.supervisor import client
+
+        client.server_request(state, {"op": "shutdown"})
+        time.sleep(0.2)
+        from runtime.linux import cgroups
+
+        cgroups.remove_parent("pycompose-bench")
+        subprocess.run(["umount", "-R", "-l", str(work)], capture_output=True, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def runc_runs(work: Path, store, image_id: str, runs: int) -> list[float] | None:  # type: ignore[no-untyped-def]
+    bundle = work / "bundle"
+    bundle.mkdir()
+    mounted = store.prepare_rootfs(image_id, "bench-runc-rootfs")
+    shutil.copytree(mounted, bundle / "rootfs", symlinks=True)
+    store.release_rootfs("bench-runc-rootfs")
+    subprocess.run(["runc", "spec"], cwd=bundle, check=True)
+    config = json.loads((bundle / "config.json").read_text())
+    config["process"]["args"] = ["true"]
+    config["process"]["terminal"] = False
+    (bundle / "config.json").write_text(json.dumps(config))
+    root = work / "runc-root"
+    counter = iter(range(10**6))
+    samples = []
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        result = subprocess.run(["runc", "--root", str(root), "run", "--bundle", str(bundle), f"bench{next(counter)}"],
+                                capture_output=True, check=False)
+        if result.returncode != 0:
+            print(f"  runc failed: {result.stderr.decode(errors='replace').strip()[:200]}")
+            return None
+        if i:
+            samples.append(time.perf_counter() - start)
+    return samples
+
+
+def new_sleeper(containers, store, image_id: str) -> str:  # type: ignore[no-untyped-def]
+    from runtime.api.containers import ContainerSpec, ImageProcess, Overrides
+
+    cid = containers.new_id()
+    rootfs = store.prepare_rootfs(image_id, cid)
+    proc = containers.build_process(rootfs, ImageProcess(cmd=("sh",)), Overrides(command=("sleep", "600")))
+    containers.create(ContainerSpec(process=proc), rootfs=rootfs, cid=cid, image_id=image_id, rootfs_managed=True)
+    containers.start(cid)
+    return cid
+
+
+def measure_memory(containers, store, image_id: str, count: int) -> None:  # type: ignore[no-untyped-def]
+    from runtime.supervisor import client
+
+    ids = [new_sleeper(containers, store, image_id) for _ in range(count)]
+    time.sleep(0.5)
+    shims = [containers.store.load_state(cid).shim_pid for cid in ids]
+    server = client.server_request(containers.state, {"op": "ping"})
+    shim_mem = [memory(pid) for pid in shims]
+    server_mem = memory(server["pid"]) if server else (0, 0)
+    uss = statistics.mean(m[0] for m in shim_mem) + server_mem[0] / count
+    pss = statistics.mean(m[1] for m in shim_mem) + server_mem[1] / count
+    print(f"supervision memory, {count} running: per container USS {uss / 1024:.2f} MiB, PSS {pss / 1024:.2f} MiB "
+          f"(shim USS {statistics.mean(m[0] for m in shim_mem) / 1024:.2f} MiB; server USS "
+          f"{server_mem[0] / 1024:.2f} MiB, PSS {server_mem[1] / 1024:.2f} MiB shared by all)")
+    for cid in ids:
+        containers.remove(cid, force=True)
+
+
+def start_many(containers, store, image_id: str, count: int) -> None:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    ids = [new_sleeper(containers, store, image_id) for _ in range(count)]
+    took = time.perf_counter() - start
+    print(f"start {count} containers (facade, one after the other): {took:.2f} s ({took / count * 1000:.0f} ms each)")
+    start = time.perf_counter()
+    for cid in ids:
+        containers.remove(cid, force=True)
+    print(f"remove {count} containers (force): {time.perf_counter() - start:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
