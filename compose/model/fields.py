@@ -380,7 +380,10 @@ def load(cls: type[T], value: Any, path: Path = ()) -> T:
             extra[str(key)] = freeze(raw)
             continue
         kwargs[spec.name] = spec.kind.load(raw, (*path, key))
-    if extra and any(f.name == "extensions" for f in dataclasses.fields(cls)):  # type: ignore[arg-type]
+    if extra:
+        if not any(f.name == "extensions" for f in dataclasses.fields(cls)):  # type: ignore[arg-type]
+            key = next(iter(extra))
+            raise ConfigError(f"unknown key {key!r}", path=(*path, key))
         kwargs["extensions"] = FrozenDict(extra)
     return cls(**kwargs)
 

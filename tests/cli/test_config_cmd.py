@@ -279,3 +279,14 @@ def test_nested_variables_as_docker_compose(project: Path, capsys: pytest.Captur
     expected = _oracle(project, "config", "--variables", "--format", "json")
     code, out, _ = _run(capsys, "config", "--variables", "--format", "json")
     assert code == 0 and json.loads(out) == json.loads(expected.stdout)
+
+
+def test_model_errors_get_the_source_location() -> None:
+    from compose.cli.commands.config import _located
+    from compose.errors import ConfigError
+
+    located = _located(ConfigError("expected an integer", path=("services", "web", "ports", 0, "target")),
+                       lambda path: ("compose.yaml", 9, 11) if path[:2] == ("services", "web") else None)
+    assert located.render() == "compose.yaml:9:11: services.web.ports[0].target: expected an integer"
+    unplaced = ConfigError("x", path=("volumes",))
+    assert _located(unplaced, lambda path: None) is unplaced

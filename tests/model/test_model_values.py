@@ -173,3 +173,11 @@ def test_public_api_is_pinned() -> None:
     ]
     for name in compose.model.__all__:
         assert getattr(compose.model, name) is not None
+
+
+def test_unknown_key_where_no_extensions_exist() -> None:
+    from compose.model import EnvFile
+
+    with pytest.raises(ConfigError) as info:
+        load(EnvFile, {"path": "a.env", "bogus": 1}, ("services", "web", "env_file", 0))
+    assert info.value.path == ("services", "web", "env_file", 0, "bogus")
