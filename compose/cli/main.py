@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config", "Parse, resolve and render compose file in canonical format"),
     "container": ("container", "Manage single containers (run, ls, inspect, stop, kill, rm, exec, logs)"),
     "image": ("image", "Manage images (load, save, import, ls, inspect, tag, rm, prune, history)"),
+    "network": ("network", "Manage networks (create, ls, inspect, rm, prune)"),
     "version": ("version", "Show the pycompose version information"),
 }
 

@@ -13,13 +13,21 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from runtime.errors import RuntimeFailure
-from runtime.network.dns.server import control_path, pid_path
 from runtime.network.records import NetworkStore
 
 START_TIMEOUT = 10.0
 EXIT_TIMEOUT = 5.0
+
+
+def control_path(store: NetworkStore) -> Path:
+    return store.run / "dns.sock"
+
+
+def pid_path(store: NetworkStore) -> Path:
+    return store.run / "dns.pid"
 
 
 def _ask(store: NetworkStore) -> bytes | None:

@@ -29,13 +29,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import trio
 
 from runtime.network import netns
 from runtime.network.dns import names
 from runtime.network.dns.answer import Forward, Rotor, answer, servfail
+from runtime.network.dns.control import control_path, pid_path
 from runtime.network.host import host_resolvers
 from runtime.network.pools import load_config, split_hostport
 from runtime.network.records import NetworkStore
@@ -45,14 +45,6 @@ LISTEN = ("127.0.0.11", 53)
 UPSTREAM_TIMEOUT = 3.0
 RETRY_INTERVAL = 1.0
 TCP_IDLE = 10.0
-
-
-def control_path(store: NetworkStore) -> Path:
-    return store.run / "dns.sock"
-
-
-def pid_path(store: NetworkStore) -> Path:
-    return store.run / "dns.pid"
 
 
 @dataclass
