@@ -30,7 +30,7 @@ from typing import Any
 from compose.errors import ConfigError
 from compose.loader import discovery, files, profiles
 from compose.loader.interpolate import interpolate
-from compose.loader.yamlsource import parse_documents
+from compose.loader.yamlsource import Override, Reset, parse_documents
 from compose.validate import check_project
 
 __all__ = ["LoadOptions", "LoadedProject", "load_project"]
@@ -69,17 +69,22 @@ class LoadedProject:
         return self.provenance.locate(tuple(path))
 
 
-def _names_in_files(texts: Mapping[str, str]) -> list[tuple[str, Any]]:
+def _names_in_files(texts: Mapping[str, str]) -> list[tuple[str, Any, Any]]:
     """Every top-level ``name:`` of every document, in order (unparsable files skipped)."""
-    found: list[tuple[str, Any]] = []
+    found: list[tuple[str, Any, Any]] = []
     for name, text in texts.items():
         try:
             docs = parse_documents(text, name)
         except ConfigError:
             continue
         for doc in docs:
-            if isinstance(doc.data, dict) and doc.data.get("name"):
-                found.append((name, doc))
+            if not isinstance(doc.data, dict):
+                continue
+            value = doc.data.get("name")
+            if isinstance(value, (Reset, Override)):
+                value = value.value
+            if value:
+                found.append((name, value, doc))
     return found
 
 
@@ -98,8 +103,7 @@ def _project_name(
     named = _names_in_files(texts)
     if not named:
         return discovery.normalize_project_name(os.path.basename(setting.working_dir))
-    _file, doc = named[-1]
-    value = doc.data["name"]
+    _file, value, doc = named[-1]
     if options.interpolate and isinstance(value, str):
         value = interpolate({"name": value}, setting.environment, doc.source, on_unset=notes.unset)["name"]
     text = value if isinstance(value, str) else str(value)
