@@ -19,13 +19,14 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "schemas" / "compo
 
 @functools.cache
 def schema_bytes() -> bytes:
-    """The schema file as shipped (package data of ``schemas``)."""
+    """The schema file as shipped: ``schemas/`` sits next to ``compose/`` both in the
+    source tree and when installed; package resources are the fallback (zipped installs)."""
     try:
+        return SCHEMA_PATH.read_bytes()
+    except FileNotFoundError:
         from importlib.resources import files
 
         return files("schemas").joinpath("compose-spec.json").read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError):
-        return SCHEMA_PATH.read_bytes()
 
 
 @functools.cache
