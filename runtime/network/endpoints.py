@@ -50,6 +50,7 @@ class EndpointRequest:
     ipv4_address: str | None = None
     ipv6_address: str | None = None
     mac_address: str | None = None
+    priority: int = 0  # higher first: eth0 is the highest; ties keep the given order
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class ContainerNetworkRequest:
     container_id: str
     name: str
     mode: str = "bridge"  # bridge, none, host, container:<id>
-    networks: tuple[EndpointRequest, ...] = ()  # in interface order (eth0, eth1, ...)
+    networks: tuple[EndpointRequest, ...] = ()  # interfaces by priority (eth0, eth1, ...)
     hostname: str = ""
     domainname: str = ""
     project: str = ""
@@ -184,7 +185,8 @@ class EndpointManager:
                 # Docker ignores them with a warning; a clear error is more useful.
                 raise RuntimeFailure(f"service {owner}: ports cannot be published with network_mode {mode}")
             return [], self._plan_special(req, mode)
-        records = [self.networks.get(n.network) for n in req.networks]
+        wanted = sorted(req.networks, key=lambda n: -n.priority)
+        records = [self.networks.get(n.network) for n in wanted]
         endpoints = self.store.endpoints()
         taken = [p for e in endpoints for p in e.ports]
         ports = allocate_ports(req.ports, taken, owner=owner) if req.ports else ()
@@ -193,7 +195,7 @@ class EndpointManager:
             for a in e.attachments:
                 used.setdefault(a.network_id, set()).update(a.addresses())
         attachments = []
-        for i, (want, net) in enumerate(zip(req.networks, records, strict=True)):
+        for i, (want, net) in enumerate(zip(wanted, records, strict=True)):
             if any(a.network_id == net.id for a in attachments):
                 raise RuntimeFailure(f"service {owner}: network {net.name} listed twice")
             ips: dict[int, str | None] = {}

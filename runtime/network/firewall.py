@@ -169,10 +169,14 @@ class Firewall:
         return sum(len(v) for v in batches.values())
 
     def remove_base(self) -> None:
-        """Our jumps and chains, once no network of ours is left (gone already is fine)."""
+        """Our jumps and chains, once no network is left (gone already is fine). Another
+        state root on the same host may still have rules in them: then they stay."""
         batches: dict[str, list[str]] = {"nat": [], "filter": []}
+        dumps = {table: self.dump(table) for table in batches}
+        if any("pycompose:net:" in line or "pycompose:ctr:" in line for lines in dumps.values() for line in lines):
+            return
         for table in batches:
-            lines = self.dump(table)
+            lines = dumps[table]
             ours = {c for t, _, _, c in JUMPS if t == table}
             for line in lines:
                 if line.startswith("-A ") and any(line.endswith(f"-j {c}") for c in ours):

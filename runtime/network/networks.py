@@ -10,7 +10,6 @@ previous value is put back when the last network goes.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +20,15 @@ from runtime.network.bridge import ensure_bridge, remove_bridge
 from runtime.network.firewall import Firewall, net_tag, network_rules
 from runtime.network.ipam import IpamRequest, plan_subnets
 from runtime.network.pools import NetworkConfig, load_config
-from runtime.network.records import IFNAMSIZ, NetworkRecord, NetworkStore, bridge_name
-from runtime.state import StateRoot, atomic_write
+from runtime.network.records import BRIDGE_PREFIX, IFNAMSIZ, NetworkRecord, NetworkStore, bridge_name
+from runtime.state import FileLock, StateRoot, atomic_write
 
 MTU_OPTION = "com.docker.network.driver.mtu"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 DRIVERS = ("bridge",)
 IP_FORWARD = "net.ipv4.ip_forward"
+# Host-wide (not per state root): the kernel's rules and sysctls are shared by all of them.
+HOST_LOCK = Path("/run/pycompose-network/host.lock")
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,10 @@ class NetworkManager:
         with IPRoute() as ipr:
             ensure_bridge(ipr, rec)
         if self.firewall.available:
-            self.firewall.ensure_base()
-            self.firewall.remove_tagged(net_tag(rec.id))
-            self.firewall.add(network_rules(rec))
+            with self._host_lock():
+                self.firewall.ensure_base()
+                self.firewall.remove_tagged(net_tag(rec.id))
+                self.firewall.add(network_rules(rec))
         elif not rec.internal:
             raise RuntimeFailure(f"network {rec.name}: iptables is needed for outbound traffic and published "
                                  f"ports (install the Debian package 'iptables')")
@@ -122,15 +124,16 @@ class NetworkManager:
             if users:
                 raise Conflict(f"error while removing network: network {rec.name} id {rec.id} has active "
                                f"endpoints ({', '.join(sorted(users))})")
-            if self.firewall.available:
-                self.firewall.remove_tagged(net_tag(rec.id))
-            with IPRoute() as ipr:
-                remove_bridge(ipr, rec.bridge)
-            self.store.delete_network(rec.id)
-            if not self.store.networks():
+            with self._host_lock():
                 if self.firewall.available:
-                    self.firewall.remove_base()
-                self._forwarding_restore()
+                    self.firewall.remove_tagged(net_tag(rec.id))
+                with IPRoute() as ipr:
+                    remove_bridge(ipr, rec.bridge)
+                self.store.delete_network(rec.id)
+                if not self.store.networks() and not _host_links(BRIDGE_PREFIX):
+                    if self.firewall.available:
+                        self.firewall.remove_base()
+                    self._forwarding_restore()
         return rec
 
     def prune(self, labels: tuple[str, ...] = ()) -> list[str]:
@@ -163,12 +166,13 @@ class NetworkManager:
                 raise RuntimeFailure(f"network {spec.name}: MTU {mtu} out of range 68-65535")
         others = self.store.networks()
         bridges = {r.bridge for r in others}
+        on_host = _host_links(BRIDGE_PREFIX)  # bridges of other state roots on this host too
         if BRIDGE_NAME_OPTION in opts:
             bridge = opts[BRIDGE_NAME_OPTION]
-            if not 0 < len(bridge) <= IFNAMSIZ or bridge in bridges:
+            if not 0 < len(bridge) <= IFNAMSIZ or bridge in bridges | on_host:
                 raise RuntimeFailure(f"network {spec.name}: invalid or taken bridge name {bridge!r}")
         else:
-            bridge = bridge_name(spec.name, bridges)
+            bridge = bridge_name(spec.name, bridges | on_host)
         ours = [s.subnet for r in others for s in r.subnets]
         subnets = plan_subnets(spec.ipam, enable_ipv6=spec.enable_ipv6, pools=self.config.pools, ours=ours,
                                host=host.host_taken(bridges), network=spec.name)
@@ -180,16 +184,21 @@ class NetworkManager:
             created=datetime.datetime.now(datetime.UTC).isoformat(),
         )
 
+    def _host_lock(self) -> FileLock:
+        """Host-wide pieces (our chains, forwarding) are shared by every state root."""
+        HOST_LOCK.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(HOST_LOCK)
+
     @property
     def _forward_saved(self) -> Path:
-        return self.store.run / "ip_forward.orig"
+        return HOST_LOCK.parent / "ip_forward.orig"
 
     def _forwarding_on(self) -> None:
         if netns.read_sysctl(IP_FORWARD) == "1":
             return
-        with self.store.lock():
+        with self._host_lock():
             if not self._forward_saved.exists():
-                atomic_write(self._forward_saved, "0\n")
+                atomic_write(self._forward_saved, netns.read_sysctl(IP_FORWARD) + "\n")
             netns.write_sysctl(IP_FORWARD, "1")
 
     def _forwarding_restore(self) -> None:
@@ -201,6 +210,13 @@ class NetworkManager:
         self._forward_saved.unlink()
 
 
+def _host_links(prefix: str) -> set[str]:
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        return {n for link in ipr.get_links() if (n := link.get_attr("IFLA_IFNAME")).startswith(prefix)}
+
+
 def _labels_match(rec: NetworkRecord, filters: tuple[str, ...]) -> bool:
     labels = dict(rec.labels)
     for f in filters:
@@ -208,12 +224,3 @@ def _labels_match(rec: NetworkRecord, filters: tuple[str, ...]) -> bool:
         if key not in labels or (sep and labels[key] != value):
             return False
     return True
-
-
-def subnet_text(rec: NetworkRecord) -> str:
-    return ", ".join(str(s.subnet) for s in rec.subnets)
-
-
-def address_in(rec: NetworkRecord, address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return any(ip in s.subnet for s in rec.subnets)

@@ -148,7 +148,10 @@ def test_published_port_and_internal_network(lab):
         try:
             with socket.create_connection(("127.0.0.1", binding.host_port), timeout=2) as s:
                 s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-                return s.recv(4096)
+                data = b""
+                while chunk := s.recv(4096):
+                    data += chunk
+                return data
         except OSError:
             return b""
 
