@@ -111,3 +111,23 @@ def test_comparison_detects_a_changed_schema(reference: Draft7Validator) -> None
     both = [schema(), json.loads(REFERENCE.read_text())]
     docs = [(f"#{i}", d) for i, d in enumerate(generated_corpus(both, 0, 1500))]
     assert _disagreements(altered, reference, docs) != []
+
+
+@needs_reference
+def test_mutated_fixtures_same_verdict(ours: Draft7Validator, reference: Draft7Validator) -> None:
+    """Real files, each broken (or extended) in a few typical ways."""
+    import random
+
+    rng = random.Random(5)
+    files = yaml_files(FIXTURES)
+    originals = [(str(p.relative_to(FIXTURES)), d) for p in files for d in file_documents(p)]
+    docs = []
+    for name, doc in originals:
+        for i in range(8):
+            mutated = doc
+            for _ in range(rng.choice([1, 1, 2])):
+                mutated = mutate(mutated, rng)
+            docs.append((f"{name} mutation {i}", mutated))
+    assert _disagreements(ours, reference, docs) == []
+    verdicts = [ours.is_valid(d) for _, d in docs]
+    assert 0.15 < sum(verdicts) / len(verdicts) < 0.85
