@@ -18,8 +18,16 @@ IFA_F_NODAD = 0x02
 
 
 def link_index(ipr: Any, name: str) -> int | None:
-    found = ipr.link_lookup(ifname=name)
-    return found[0] if found else None
+    """The index of interface ``name`` (one netlink request, not a dump); None if absent."""
+    from pyroute2 import NetlinkError
+
+    try:
+        reply = ipr.link("get", ifname=name)
+    except NetlinkError as exc:
+        if exc.code in (errno.ENODEV, errno.ENOENT):
+            return None
+        raise
+    return int(reply[0]["index"]) if reply else None
 
 
 def _fail(what: str, exc: Exception) -> RuntimeFailure:

@@ -20,6 +20,8 @@ from runtime.network import netns
 from runtime.network.bridge import IFA_F_NODAD, link_index
 from runtime.network.records import Attachment, NetworkRecord
 
+LOOPBACK_INDEX = 1  # lo is interface 1 in every network namespace
+
 
 def mac_for(address: str | None, seed: str) -> str:
     """Docker's scheme: 02:42 + the IPv4 address; without one, 02:42 + hash bytes."""
@@ -40,15 +42,11 @@ def create_pair(ipr: Any, att: Attachment, bridge_index: int, ns_fd: int, mtu: i
     if stale is not None:  # left by a crashed run: start over, the peer goes with it
         remove_pair(ipr, att.veth)
     try:
-        ipr.link("add", ifname=att.veth, kind="veth", mtu=mtu,
+        ipr.link("add", ifname=att.veth, kind="veth", mtu=mtu, master=bridge_index, state="up",
                  peer={"ifname": att.ifname, "net_ns_fd": ns_fd, "address": att.mac, "mtu": mtu})
     except NetlinkError as exc:
         raise RuntimeFailure(f"cannot create veth {att.veth} for {att.network_name}: {exc}",
                              errno=exc.code) from None
-    index = link_index(ipr, att.veth)
-    if index is None:
-        raise RuntimeFailure(f"veth {att.veth} vanished while being created")
-    ipr.link("set", index=index, master=bridge_index, state="up")
     # Hairpin: a container reaching its own published port through the host comes back
     # out of the bridge port it entered by (Docker sets this too without its proxy).
     try:
@@ -73,9 +71,7 @@ def remove_pair(ipr: Any, name: str) -> None:
 
 def configure_inside(ns_ipr: Any, attachments: Sequence[tuple[Attachment, NetworkRecord]]) -> None:
     """Loopback up, then each interface's addresses, state and the default routes."""
-    lo = link_index(ns_ipr, "lo")
-    if lo is not None:
-        ns_ipr.link("set", index=lo, state="up")
+    ns_ipr.link("set", index=LOOPBACK_INDEX, state="up")
     gateways: dict[int, str] = {}
     for att, rec in attachments:
         index = link_index(ns_ipr, att.ifname)
