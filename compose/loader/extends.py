@@ -121,15 +121,15 @@ def _other_file(name: str, ref: str, file: str, scope: _Scope) -> tuple[_Scope, 
         raise ConfigError(f"cannot extend service {name!r}: open {local}: no such file or directory", **where)
     from compose.loader.files import read_file
 
-    text = read_file(local)
+    docs = parse_documents(read_file(local), local)
     # Positions of the other file, to point later errors at it; the reset paths of
     # its last document apply to its own bases.
     sources: list[SourceMap] = []
     resets: list[Path] = []
-    for doc in parse_documents(text, local):
+    for doc in docs:
         sources.append(doc.source)
         resets = split_tags(doc.data)[1]
-    loaded = load_file(local, ctx, None, text)
+    loaded = load_file(local, ctx, None, docs)
     services = loaded.get("services")
     if services is None:
         raise ConfigError(f'cannot extend service "{name}" in {local}: no services section', **where)

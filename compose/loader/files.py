@@ -21,7 +21,7 @@ from compose.loader.interpolate import interpolate
 from compose.loader.yamlsource import Document, SourceMap, parse_documents
 from compose.validate import validate_file
 
-__all__ = ["Context", "Notes", "Provenance", "load_file", "load_files", "read_file"]
+__all__ = ["Context", "Notes", "Provenance", "load_file", "load_files", "parse_file", "read_file"]
 
 Path = tuple[str | int, ...]
 Where = tuple[str, int, int]
@@ -138,23 +138,28 @@ def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> 
     return merging.enforce_unicity(merged)
 
 
-def load_file(name: str, ctx: Context, merged: dict[str, Any] | None = None, text: str | None = None) -> dict[str, Any]:
-    """``name`` (an absolute path, or ``-``) merged onto ``merged``."""
-    if text is None:
-        text = read_file(name, ctx.stdin)
-    shown = name if name != "-" else "<stdin>"
+def parse_file(name: str, ctx: Context) -> list[Document]:
+    """The YAML documents of ``name`` (an absolute path, or ``-``)."""
+    return parse_documents(read_file(name, ctx.stdin), name if name != "-" else "<stdin>")
+
+
+def load_file(
+    name: str, ctx: Context, merged: dict[str, Any] | None = None, docs: Sequence[Document] | None = None
+) -> dict[str, Any]:
+    """``name`` (an absolute path, or ``-``; ``docs`` if already parsed) merged onto ``merged``."""
     out = merged if merged is not None else {}
-    for doc in parse_documents(text, shown):
+    for doc in docs if docs is not None else parse_file(name, ctx):
         out = _process(doc, name, ctx, out)
     return out
 
 
-def load_files(names: Sequence[str], ctx: Context, texts: Mapping[str, str] | None = None) -> dict[str, Any]:
+def load_files(
+    names: Sequence[str], ctx: Context, parsed: Mapping[str, Sequence[Document]] | None = None
+) -> dict[str, Any]:
     """Several files merged in order (the later ones override)."""
     merged: dict[str, Any] = {}
     for name in names:
-        text = texts.get(name) if texts else None
-        merged = load_file(name, ctx, merged, text)
+        merged = load_file(name, ctx, merged, parsed.get(name) if parsed else None)
     return merged
 
 

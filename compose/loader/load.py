@@ -30,7 +30,7 @@ from typing import Any
 from compose.errors import ConfigError
 from compose.loader import discovery, files, profiles
 from compose.loader.interpolate import interpolate
-from compose.loader.yamlsource import Override, Reset, parse_documents
+from compose.loader.yamlsource import Document, Override, Reset
 from compose.validate import check_project
 
 __all__ = ["LoadOptions", "LoadedProject", "load_project"]
@@ -69,14 +69,10 @@ class LoadedProject:
         return self.provenance.locate(tuple(path))
 
 
-def _names_in_files(texts: Mapping[str, str]) -> list[tuple[str, Any, Any]]:
-    """Every top-level ``name:`` of every document, in order (unparsable files skipped)."""
+def _names_in_files(parsed: Mapping[str, Sequence[Document]]) -> list[tuple[str, Any, Any]]:
+    """Every top-level ``name:`` of every document, in order."""
     found: list[tuple[str, Any, Any]] = []
-    for name, text in texts.items():
-        try:
-            docs = parse_documents(text, name)
-        except ConfigError:
-            continue
+    for name, docs in parsed.items():
         for doc in docs:
             if not isinstance(doc.data, dict):
                 continue
@@ -89,7 +85,7 @@ def _names_in_files(texts: Mapping[str, str]) -> list[tuple[str, Any, Any]]:
 
 
 def _project_name(
-    options: LoadOptions, setting: discovery.Setting, texts: Mapping[str, str], notes: files.Notes
+    options: LoadOptions, setting: discovery.Setting, parsed: Mapping[str, Sequence[Document]], notes: files.Notes
 ) -> str:
     if options.project_name:
         if discovery.normalize_project_name(options.project_name) != options.project_name:
@@ -100,7 +96,7 @@ def _project_name(
         if discovery.normalize_project_name(from_env) != from_env:
             raise discovery.invalid_project_name(from_env)
         return from_env
-    named = _names_in_files(texts)
+    named = _names_in_files(parsed)
     if not named:
         return discovery.normalize_project_name(os.path.basename(setting.working_dir))
     _file, value, doc = named[-1]
@@ -135,21 +131,22 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
             "no configuration file provided: not found",
             hint="name one with -f, or create compose.yaml in this directory or a parent",
         )
-    texts = {name: files.read_file(name, options.stdin) for name in setting.files}
     notes = files.Notes()
-    name = _project_name(options, setting, texts, notes)
-    environment = {**setting.environment, "COMPOSE_PROJECT_NAME": name}
-
     provenance = files.Provenance()
     ctx = files.Context(
-        environment=environment,
+        environment=setting.environment,
         working_dir=setting.working_dir,
         provenance=provenance,
         notes=notes,
         interpolate=options.interpolate,
         stdin=options.stdin,
     )
-    data = files.load_files(setting.files, ctx, texts)
+    parsed = {name: files.parse_file(name, ctx) for name in setting.files}
+    name = _project_name(options, setting, parsed, notes)
+    environment = {**setting.environment, "COMPOSE_PROJECT_NAME": name}
+
+    ctx = ctx.but(environment=environment)
+    data = files.load_files(setting.files, ctx, parsed)
     if not options.resolve_paths:
         data = files.relative_to(data, notes.resolved_paths, setting.working_dir)
     if not data:
