@@ -156,9 +156,9 @@ class ContainerStore:
         if not NAME_RE.match(record.name):
             raise Conflict(f"invalid container name {record.name!r}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         with self.state.lock("containers"):
-            for other in self.records():
-                if other.name == record.name:
-                    raise Conflict(f'container name "{record.name}" is already in use by container "{other.id}"')
+            for cid, name in self._names():
+                if name == record.name:
+                    raise Conflict(f'container name "{record.name}" is already in use by container "{cid}"')
             self.dir(record.id).mkdir(parents=True, exist_ok=False, mode=0o711)
             write_json(self.dir(record.id) / "config.json", record.to_json())
             self.save_state(record.id, ContainerState())
@@ -173,15 +173,25 @@ class ContainerStore:
     def record(self, cid: str) -> ContainerRecord:
         return ContainerRecord.from_json(read_json(self.dir(cid) / "config.json"))
 
+    def _names(self) -> list[tuple[str, str]]:
+        """(id, name) of every container, without decoding whole records."""
+        out = []
+        for cid in self.ids():
+            with contextlib.suppress(FileNotFoundError):
+                out.append((cid, read_json(self.dir(cid) / "config.json")["name"]))
+        return out
+
     def resolve(self, ref: str) -> ContainerRecord:
         """A container by full id, name, or unique id prefix (as docker accepts)."""
-        records = self.records()
-        for r in records:
-            if r.id == ref or r.name == ref.lstrip("/"):
-                return r
-        matches = [r for r in records if ref and r.id.startswith(ref)]
+        if len(ref) == 64 and (self.dir(ref) / "config.json").exists():
+            return self.record(ref)
+        names = self._names()
+        for cid, name in names:
+            if name == ref.lstrip("/"):
+                return self.record(cid)
+        matches = [cid for cid, _ in names if ref and cid.startswith(ref)]
         if len(matches) == 1:
-            return matches[0]
+            return self.record(matches[0])
         if len(matches) > 1:
             raise Conflict(f"multiple containers match {ref!r}; give more of the id")
         raise NotFound(f"No such container: {ref}")

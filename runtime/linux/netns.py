@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
+import socket
+import struct
 from pathlib import Path
 
 from runtime.linux import libc
@@ -20,7 +23,9 @@ IFF_UP = 0x1
 
 
 def create(path: Path) -> Path:
-    """Create a new, empty network namespace pinned at ``path`` (idempotent)."""
+    """Create a new, empty network namespace pinned at ``path`` (idempotent).
+
+    Forks a helper that runs only already-imported code (safe from a threaded caller)."""
     if path.exists() and is_mounted(path):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,10 +61,6 @@ def create(path: Path) -> Path:
 
 def loopback_up() -> None:
     """Bring ``lo`` up in this process's network namespace (as Docker's containers have it)."""
-    import fcntl
-    import socket
-    import struct
-
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         request = struct.pack("16sH22x", b"lo", 0)
         flags = struct.unpack("16sH22x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
