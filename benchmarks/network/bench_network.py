@@ -140,11 +140,10 @@ def setup_times(eps: EndpointManager, run: Path, count: int) -> dict[str, float]
         control.reload(self.store, needed=True)
 
     _EM._build = timed_build  # type: ignore[method-assign]
+    paths = [netns.create(run / "bench-ns" / f"{i:064x}") for i in range(count)]  # the runtime's part
     try:
-        for i in range(count):
+        for i, path in enumerate(paths):
             cid = f"{i:064x}"
-            path = run / "bench-ns" / cid
-            netns.create(path)
             t = time.perf_counter()
             eps.setup(ContainerNetworkRequest(cid, f"bench-{i}", service="bench", netns=str(path),
                                               networks=(EndpointRequest("bench_setup"),)))
@@ -152,8 +151,9 @@ def setup_times(eps: EndpointManager, run: Path, count: int) -> dict[str, float]
             ids.append((cid, path))
     finally:
         _EM._build = original  # type: ignore[method-assign]
-        for cid, path in ids:
+        for cid, _ in ids:
             eps.teardown(cid)
+        for path in paths:
             netns.remove(path)
     return {"wiring_median_ms": statistics.median(wiring), "wiring_max_ms": max(wiring),
             "setup_median_ms": statistics.median(whole), "setup_max_ms": max(whole), "containers": count}
