@@ -85,6 +85,47 @@ def connect_rate(host: str, port: int, seconds: float) -> float:
     return n / (time.perf_counter() - start)
 
 
+class UserlandProxy:
+    """For comparison only: what a trio userland proxy (Docker's docker-proxy idea) achieves."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        import trio
+
+        async def pump(src, dst) -> None:  # type: ignore[no-untyped-def]
+            try:
+                while data := await src.receive_some(CHUNK):
+                    await dst.send_all(data)
+                await dst.send_eof()
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+
+        async def handle(client) -> None:  # type: ignore[no-untyped-def]
+            try:
+                upstream = await trio.open_tcp_stream(*self.target)
+            except OSError:
+                await client.aclose()
+                return
+            async with client, upstream, trio.open_nursery() as nursery:
+                nursery.start_soon(pump, client, upstream)
+                nursery.start_soon(pump, upstream, client)
+
+        async def main() -> None:
+            listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+            self.port = listeners[0].socket.getsockname()[1]
+            ready.set()
+            await trio.serve_listeners(handle, listeners)
+
+        trio.run(main)
+
+
 def host_address() -> str:
     from pyroute2 import IPRoute
 
@@ -194,9 +235,15 @@ def main() -> int:
                                                f"published_{me}": round(via_host),
                                                "ratio_loopback": round(via_lo / direct, 3),
                                                "ratio_host_address": round(via_host / direct, 3)}
+            proxy = UserlandProxy((direct_ip, 5001))
+            via_proxy = statistics.median(throughput("127.0.0.1", proxy.port, args.mib) for _ in range(3))
+            results["tcp_throughput_MiBps"]["userland_proxy_for_comparison"] = round(via_proxy)  # type: ignore[index]
+            results["tcp_throughput_MiBps"]["ratio_userland_proxy"] = round(via_proxy / direct, 3)  # type: ignore[index]
             results["connections_per_s"] = {"direct": round(connect_rate(direct_ip, 5001, args.seconds)),
                                             "published_127.0.0.1": round(connect_rate("127.0.0.1", port,
-                                                                                      args.seconds))}
+                                                                                      args.seconds)),
+                                            "userland_proxy_for_comparison": round(
+                                                connect_rate("127.0.0.1", proxy.port, args.seconds))}
         finally:
             sink.close()
         results["dns_lookup"] = {k: round(v, 1) for k, v in dns_latency(cli.netns or "", "srv",
