@@ -52,6 +52,7 @@ from runtime.linux import cgroups, libc
 from runtime.state import StateRoot, read_json
 from runtime.supervisor import protocol
 
+LOST_EXIT_CODE = 255  # the status of a PID 1 reaped outside pycompose is unknowable
 INIT_BINARIES = ("/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/libexec/docker/docker-init")
 
 
@@ -484,7 +485,7 @@ class Shim:
         if self.pidfd >= 0:
             with contextlib.suppress(KeyError, ValueError):
                 self.sel.unregister(self.pidfd)
-        code = int(info["exit_code"]) if info else -1
+        code = int(info["exit_code"]) if info else LOST_EXIT_CODE
         sig = int(info.get("signal", 0)) if info else 0
         if info is None:
             self.update(note="exit status lost: the container's PID 1 was reaped outside pycompose")

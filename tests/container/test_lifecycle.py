@@ -250,3 +250,46 @@ def test_server_killed_containers_keep_running(containers, busybox, state_root):
     assert cli("container", "stop", "-t", "0", "s1", "s2").returncode == 0
     assert [status("s1"), status("s2")] == ["exited", "exited"]
     assert cli("container", "rm", "s1", "s2").returncode == 0
+
+
+def test_shim_and_server_both_killed(containers, busybox, state_root):
+    from runtime.container.store import alive
+    from runtime.supervisor import client
+
+    detached("--name", "lone", "busybox", "sleep", "60")
+    shim = inspect("lone")["State"]["SupervisorPid"]
+    server = client.server_request(state_root, {"op": "ping"})
+    assert server is not None
+    os.kill(server["pid"], signal.SIGKILL)
+    os.kill(shim, signal.SIGKILL)
+    wait_for(lambda: not alive(shim, 0) and not alive(server["pid"], 0), "both supervisors to die")
+    assert status("lone") == "running"  # re-adopted by a new shim from a new server
+    assert cli("container", "exec", "lone", "true").returncode == 0
+    assert cli("container", "stop", "-t", "0", "lone").returncode == 0
+    state = inspect("lone")["State"]
+    assert state["Status"] == "exited"
+    assert state["ExitCode"] == 255 and "lost" in state["Note"]  # reaped by the host's init: status unknowable
+    assert cli("container", "rm", "lone").returncode == 0
+
+
+def test_resource_flags_reach_the_process(containers, busybox):
+    result = cli("container", "run", "--rm", "--oom-score-adj", "500", "--cpuset-cpus", "0", "--uts", "host",
+                 "--device", "/dev/null:/dev/mynull", "busybox", "sh", "-c",
+                 "cat /proc/self/oom_score_adj; grep Cpus_allowed_list /proc/self/status; hostname; "
+                 "echo x > /dev/mynull && echo devok")
+    lines = result.stdout.decode().split("\n")
+    assert result.returncode == 0, result.stderr
+    assert lines[0] == "500"
+    assert lines[1].split()[-1] == "0"
+    assert lines[2] == os.uname().nodename
+    assert lines[3] == "devok"
+
+
+def test_logs_follow_until_exit_and_exec_detach(containers, busybox):
+    detached("--name", "f", "busybox", "sh", "-c", "echo a; sleep 0.3; echo b")
+    followed = cli("container", "logs", "-f", "f")
+    assert followed.stdout == b"a\nb\n"
+    detached("--name", "d", "busybox", "sleep", "60")
+    assert cli("container", "exec", "-d", "d", "sh", "-c", "echo done > /tmp/mark").returncode == 0
+    wait_for(lambda: cli("container", "exec", "d", "cat", "/tmp/mark").stdout == b"done\n", "the detached exec")
+    assert cli("container", "rm", "-f", "f", "d").returncode == 0

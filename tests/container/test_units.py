@@ -260,3 +260,27 @@ def test_bad_durations():
     for bad in ("", "10x", "s10"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+def test_cgroup_v2_files_table():
+    from runtime.linux.cgroups import CgroupSet, Resources
+
+    files = dict(CgroupSet._v2_files(Resources(memory=100, memory_swap=300, memory_reservation=50, cpu_quota=50000,
+                                                cpu_shares=1024, cpuset_cpus="0-1", pids_limit=0)))
+    assert files == {"unified/memory.low": "50", "unified/memory.max": "100", "unified/memory.swap.max": "200",
+                     "unified/cpu.weight": "39", "unified/cpu.max": "50000 100000", "unified/cpuset.cpus": "0-1",
+                     "unified/pids.max": "max"}
+    unlimited_swap = dict(CgroupSet._v2_files(Resources(memory=100, memory_swap=-1)))
+    assert unlimited_swap["unified/memory.swap.max"] == "max"
+
+
+def test_facade_exports_are_pinned():
+    import runtime.api.containers as api
+
+    assert sorted(api.__all__) == sorted([
+        "ContainerInfo", "ContainerRecord", "ContainerSpec", "ContainerStartError", "ContainerState", "Containers",
+        "Device", "ExecError", "Healthcheck", "ImageProcess", "LogConfig", "LogEntry", "Mount", "Namespace",
+        "NotFound", "Overrides", "Process", "Resources", "RestartPolicy", "Rlimit", "User",
+    ])
+    for name in api.__all__:
+        assert hasattr(api, name)
