@@ -11,9 +11,10 @@ multi-line strings become ``|`` literals, ...).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from compose.model.fields import Kind, Map, Obj, Optional, Seq, field_for, specs
@@ -28,6 +29,52 @@ def _is_extension(key: str) -> bool:
     return key.startswith("x-")
 
 
+def _yaml_less(a: str, b: str) -> bool:
+    """go-yaml v3's map key order: runes, but letters after other characters and digit runs
+    compared as numbers (``web2`` before ``web10``)."""
+    digits = False
+    for i in range(min(len(a), len(b))):
+        ca, cb = a[i], b[i]
+        if ca == cb:
+            digits = ca.isdecimal()
+            continue
+        al, bl = ca.isalpha(), cb.isalpha()
+        if al and bl:
+            return ca < cb
+        if al or bl:
+            return al if digits else bl
+        an = bn = 0
+        if ca == "0" or cb == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdecimal():
+                if a[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(a) and a[ai].isdecimal():
+            an = an * 10 + int(a[ai])
+            ai += 1
+        bi = i
+        while bi < len(b) and b[bi].isdecimal():
+            bn = bn * 10 + int(b[bi])
+            bi += 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return ca < cb
+    return len(a) < len(b)
+
+
+_YAML_KEY = functools.cmp_to_key(lambda a, b: -1 if _yaml_less(a, b) else (1 if _yaml_less(b, a) else 0))
+
+
+def _sorted_keys(mapping: Iterable[str], yaml: bool) -> list[str]:
+    """Go map key order: bytes for encoding/json, go-yaml's own order for YAML."""
+    return sorted(mapping, key=_YAML_KEY) if yaml else sorted(mapping)
+
+
 def arrange(value: Any, kind: Kind | None, *, yaml: bool) -> Any:
     """``value`` with keys in print order; empty Go structs and nil fields dropped for YAML."""
     while isinstance(kind, Optional):
@@ -35,11 +82,11 @@ def arrange(value: Any, kind: Kind | None, *, yaml: bool) -> Any:
     if isinstance(kind, Obj) and isinstance(value, Mapping):
         return _arrange_struct(value, kind.cls, yaml=yaml)
     if isinstance(kind, Map) and isinstance(value, Mapping):
-        return {k: arrange(value[k], kind.item, yaml=yaml) for k in sorted(value)}
+        return {k: arrange(value[k], kind.item, yaml=yaml) for k in _sorted_keys(value, yaml)}
     if isinstance(kind, Seq) and isinstance(value, list | tuple):
         return [arrange(v, kind.item, yaml=yaml) for v in value]
     if isinstance(value, Mapping):  # free-form data: a Go map
-        return {k: arrange(value[k], None, yaml=yaml) for k in sorted(value)}
+        return {k: arrange(value[k], None, yaml=yaml) for k in _sorted_keys(value, yaml)}
     if isinstance(value, list | tuple):
         return [arrange(v, None, yaml=yaml) for v in value]
     return value
@@ -62,7 +109,7 @@ def _arrange_struct(value: Mapping[str, Any], cls: type, *, yaml: bool) -> dict[
             if spec.struct and item == {}:
                 continue  # an all-zero struct: yaml omitempty (JSON prints ipam: {})
         out[spec.yaml_key or spec.key if yaml else spec.key] = item
-    rest = sorted(k for k in value if field_for(cls, k) is None)
+    rest = _sorted_keys([k for k in value if field_for(cls, k) is None], yaml)
     for key in (k for k in rest if not _is_extension(k)):
         out[key] = arrange(value[key], None, yaml=yaml)
     if yaml or cls is Project:

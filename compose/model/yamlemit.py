@@ -60,9 +60,10 @@ _BREAKS = "\n\r\x85\u2028\u2029"
 
 
 def _printable(c: str) -> bool:
+    """go-yaml's ``is_printable``: NEL and characters beyond the BMP are not."""
     o = ord(c)
-    return (c == "\n" or 0x20 <= o <= 0x7E or o == 0x85 or 0xA0 <= o <= 0xD7FF
-            or (0xE000 <= o <= 0xFFFD and o != 0xFEFF) or 0x10000 <= o <= 0x10FFFF)
+    return (c == "\n" or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF
+            or (0xE000 <= o <= 0xFFFD and o != 0xFEFF))
 
 
 class _Analysis:
@@ -192,6 +193,9 @@ def _scalar(value: Any, indent: int, *, key: bool = False) -> list[str]:
     if isinstance(value, float):
         return [yaml_float(value)]
     text = str(value)
+    if any(c in text for c in _BREAKS[1:]):
+        # \r, NEL, LS, PS: go-yaml folds them into quoted lines; escapes are exact and read back the same.
+        return [_double_quoted(text)]
     analysis = _Analysis(text)
     if "\n" in text:
         if analysis.block and not key:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from compose.model.gofloat import json_float, yaml_float
-from compose.model.render import go_json, render_json, render_yaml
+from compose.model.render import arrange_project, go_json, render_json, render_yaml
 from compose.model.yamlemit import emit_yaml
 
 HERE = Path(__file__).parent
@@ -91,6 +92,16 @@ def test_floats_as_go_prints_them(value: float, as_json: str, as_yaml: str) -> N
     assert yaml_float(value) == as_yaml
 
 
+def test_yaml_map_keys_in_go_yaml_order() -> None:
+    # The order docker compose config printed for these label keys (numbers compared as numbers,
+    # letters after other characters); JSON keeps Go's byte order.
+    printed = ["_z", "1a", "9", "10", "B", "FOO_BAR", "FOOBAR", "a", "a_b", "a1", "a1b2", "a1b10", "a01", "aB",
+               "b9c", "b10c", "web1", "web2", "web10", "x0", "x00", "x1", "x01", "x001"]
+    data = {"name": "p", "services": {"a": {"labels": {k: "v" for k in sorted(printed)}}}}
+    assert list(arrange_project(data, yaml=True)["services"]["a"]["labels"]) == printed
+    assert list(arrange_project(data, yaml=False)["services"]["a"]["labels"]) == sorted(printed)
+
+
 def test_go_json_escapes_html_and_compact_form() -> None:
     compact = go_json({"a": "<b>&", "c": [1, None, True]}, indent=None)
     assert compact == '{"a":"\\u003cb\\u003e\\u0026","c":[1,null,true]}'
@@ -143,3 +154,35 @@ def _strip(value: Any, depth: int) -> Any:
     if isinstance(value, list):
         return [_strip(v, depth + 1) for v in value]
     return value
+
+
+def _random_strings(seed: int, count: int) -> list[str]:
+    rnd = random.Random(seed)
+    alphabet = [*"ab01 :#-?,[]{}&*!|>'\"%@`\t\n.~+=_/\\<eEyYnN", "é", "\u00a0", "\x85", "\r", "\x01", "\U0001F600"]
+    words = ["yes", "no", "on", "off", "true", "null", "~", "0x1F", "1e3", "1_0", "0o7", "12:30", "2001-01-01",
+             "-", "---", "...", "<<", ".5", "+1", "-.inf", ".nan", "1.", "0b1", "web10", "web9"]
+    out = set()
+    for _ in range(count):
+        if rnd.random() < 0.3:
+            tail = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 2))) if rnd.random() < 0.5 else ""
+            out.add(rnd.choice(words) + tail)
+        else:
+            out.add("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 7))))
+    return sorted(out)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_strings_print_as_go_yaml_prints_them(seed: int, tmp_path: Path, oracle_run: Any) -> None:
+    # Known, deliberate differences are left out of the alphabet: U+2028/U+2029 (we escape them
+    # in double quotes) and U+FEFF (go-yaml escapes every character after it).
+    strings = _random_strings(seed, 1500)
+    keys = {s: s for s in strings if s and s.strip() == s and not any(c in s for c in "\n\r\x85")}
+    doc = {"services": {"a": {"image": "x", "command": strings, "labels": keys}}}
+    (tmp_path / "compose.yaml").write_text(json.dumps(doc, ensure_ascii=False))
+    as_json = oracle_run(tmp_path, ["config", "--format", "json"])
+    as_yaml = oracle_run(tmp_path, ["config"])
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout.replace("$$", "$"))
+    assert render_yaml(data).replace("$", "$$") == as_yaml.stdout
+    assert render_json(data).replace("$", "$$") == as_json.stdout
