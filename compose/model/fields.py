@@ -120,9 +120,19 @@ def _is_number(v: Any) -> bool:
 STR = _Scalar("a string", lambda v: isinstance(v, str), str)
 BOOL = _Scalar("a boolean", lambda v: isinstance(v, bool), bool)
 INT = _Scalar("an integer", lambda v: _is_int(v) or (isinstance(v, float) and v.is_integer()), int)
-FLOAT = _Scalar("a number", _is_number, float)
-# Go prints a float without a fraction as an integer (50, not 50.0); so does the dump.
-FLOAT.dump = lambda v: int(v) if isinstance(v, float) and v.is_integer() else v  # type: ignore[method-assign]
+
+
+class _Float(_Scalar):
+    """A float; dumped without a needless fraction (50, not 50.0), as Go prints it."""
+
+    def __init__(self) -> None:
+        super().__init__("a number", _is_number, float)
+
+    def dump(self, value: Any) -> Any:
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+FLOAT = _Float()
 
 
 class _IntOrStr(Kind):
