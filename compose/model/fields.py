@@ -14,7 +14,6 @@ this model) lands in the object's ``extensions`` mapping, so nothing is lost.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -208,8 +207,6 @@ class _Any(Kind):
     """Free-form data (extensions, driver options): frozen as it is."""
 
     def load(self, value: Any, path: Path) -> Any:
-        if isinstance(value, float) and math.isnan(value):
-            return value
         return freeze(value)
 
     def dump(self, value: Any) -> Any:
