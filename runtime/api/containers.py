@@ -49,6 +49,8 @@ from runtime.container.store import (
 )
 from runtime.errors import Conflict, InvalidState, NotFound, RuntimeFailure
 from runtime.linux import cgroups, netns
+from runtime.linux.capabilities import DOCKER_DEFAULT as _DEFAULT_CAPS
+from runtime.linux.capabilities import resolve as _resolve_caps
 from runtime.state import StateRoot, read_json
 from runtime.supervisor import client
 
@@ -157,11 +159,21 @@ class Containers:
         (d / "resolv.conf").write_text(_resolv_conf(spec))
 
     def start(self, ref: str, *, network_setup: NetworkSetup | None = None) -> ContainerState:
+        """Start a created or exited container. ``network_setup(netns_path)`` runs after its
+        network namespace exists and before its process does (the network step's hook)."""
         record = self.store.resolve(ref)
+        with self.state.lock(f"container-{record.id}"):
+            return self._start(record, network_setup)
+
+    def _start(self, record: ContainerRecord, network_setup: NetworkSetup | None) -> ContainerState:
         st = self.refresh(record.id)
         if st.status in (RUNNING, PAUSED, RESTARTING):
             return st
         st.guard("start", record.name)
+        if record.rootfs_managed and record.image_id:
+            from runtime.api.images import ImageStore
+
+            ImageStore(self.state).prepare_rootfs(record.image_id, record.id)  # remounts it after a reboot
         if record.spec.namespace("network").mode == "private":
             path = netns.create(self.store.netns_path(record.id))
             if network_setup is not None:
@@ -252,6 +264,13 @@ class Containers:
 
     def remove(self, ref: str, *, force: bool = False) -> str:
         record = self.store.resolve(ref)
+        with self.state.lock(f"container-{record.id}"):
+            removed = self._remove(record, force)
+        with contextlib.suppress(FileNotFoundError):
+            (self.state.locks / f"container-{record.id}.lock").unlink()
+        return removed
+
+    def _remove(self, record: ContainerRecord, force: bool) -> str:
         st = self.refresh(record.id)
         if st.status in (RUNNING, PAUSED, RESTARTING):
             if not force:
@@ -311,9 +330,15 @@ class Containers:
         record = self.store.resolve(ref)
         return ContainerInfo(record, self.refresh(record.id))
 
-    def list(self, *, all: bool = False) -> list[ContainerInfo]:
+    def list(self, *, all: bool = False, labels: dict[str, str] | None = None) -> list[ContainerInfo]:
+        """Running containers (all with ``all``), those carrying every label in ``labels``
+        (a value of "" matches any value), newest first."""
         out = []
         for record in self.store.records():
+            if labels:
+                have = dict(record.spec.labels)
+                if any(k not in have or (v and have[k] != v) for k, v in labels.items()):
+                    continue
             st = self.refresh(record.id)
             if all or st.status in (RUNNING, PAUSED, RESTARTING):
                 out.append(ContainerInfo(record, st))
@@ -450,6 +475,12 @@ class Containers:
         return fds[0] if fds else None
 
 
+def resolve_capabilities(add: tuple[str, ...] = (), drop: tuple[str, ...] = (),
+                         privileged: bool = False) -> tuple[str, ...]:
+    """Docker's default capabilities with ``cap_add``/``cap_drop`` (``ALL`` works) applied."""
+    return _resolve_caps(_DEFAULT_CAPS, add, drop, privileged)
+
+
 def _wait_child(pid: int) -> int:
     while True:
         try:
@@ -560,5 +591,5 @@ def _random_name(cid: str) -> str:
 __all__ = [
     "ContainerInfo", "ContainerRecord", "ContainerSpec", "ContainerStartError", "ContainerState", "Containers",
     "Device", "ExecError", "Healthcheck", "ImageProcess", "LogConfig", "LogEntry", "Mount", "Namespace",
-    "NotFound", "Overrides", "Process", "Resources", "RestartPolicy", "Rlimit", "User",
+    "NotFound", "Overrides", "Process", "Resources", "RestartPolicy", "Rlimit", "User", "resolve_capabilities",
 ]

@@ -92,3 +92,18 @@ def test_debian_image_users_groups_and_processes(containers, debian):
     assert lines[-1].isdigit()
     ro = cli("container", "run", "--rm", "--read-only", "debian:test", "sh", "-c", "echo x > /etc/x")
     assert ro.returncode != 0 and b"Read-only file system" in ro.stderr
+
+
+def test_list_by_label_and_restart_after_rootfs_unmount(containers, busybox, image_store):
+    detached("--name", "lab", "-l", "com.example.app=web", "busybox", "sleep", "60")
+    detached("--name", "other", "busybox", "sleep", "60")
+    names = [i.record.name for i in containers.list(labels={"com.example.app": "web"})]
+    assert names == ["lab"]
+    assert [i.record.name for i in containers.list(labels={"com.example.app": ""})] == ["lab"]
+    assert cli("container", "stop", "-t", "0", "lab").returncode == 0
+    cid = inspect("lab")["Id"]
+    image_store.unmount_rootfs(cid)  # as after a reboot: the upper dir is kept, the mount is gone
+    assert cli("container", "start", "lab").returncode == 0
+    assert cli("container", "exec", "lab", "true").returncode == 0
+    assert cli("container", "rm", "-f", "lab", "other").returncode == 0
+    assert not list(containers.state.locks.glob("container-*.lock"))
