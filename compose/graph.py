@@ -97,9 +97,9 @@ class ServiceGraph:
                 path = ("services", name, dep.via)
                 if disabled and dep.target in disabled:
                     profiles = ", ".join(disabled[dep.target].profiles)
-                    raise _error(f"service {dep.target!r} is required by {name!r} but is disabled; "
-                                 f"enable it with --profile ({profiles})", path, locate)
-                raise _error(f"service {name!r} depends on undefined service {dep.target!r}", path, locate)
+                    raise _error(f'service "{dep.target}" is required by "{name}" but is disabled',
+                                 path, locate, hint=f"enable it with --profile ({profiles})")
+                raise _error(f'service "{name}" depends on undefined service "{dep.target}"', path, locate)
         graph = cls(project.services, edges)
         graph.check_cycles(locate)
         return graph
@@ -223,7 +223,7 @@ class ServiceGraph:
         raise CycleError(trail, file=file, line=line, column=column, path=path)
 
 
-def _error(message: str, path: tuple[str | int, ...], locate: Locate | None) -> ConfigError:
+def _error(message: str, path: tuple[str | int, ...], locate: Locate | None, hint: str | None = None) -> ConfigError:
     where = locate(path) if locate else None
     file, line, column = where if where else (None, None, None)
-    return ConfigError(message, file=file, line=line, column=column, path=path)
+    return ConfigError(message, file=file, line=line, column=column, path=path, hint=hint)

@@ -133,7 +133,7 @@ def test_cycle_through_implicit_edges() -> None:
 def test_missing_dependency() -> None:
     with pytest.raises(ConfigError) as info:
         _graph({"web": {"depends_on": {"db": _dep()}}})
-    assert "undefined service 'db'" in info.value.render()
+    assert 'service "web" depends on undefined service "db"' in info.value.render()
     # an optional dependency on a missing service is dropped, as Docker Compose does
     graph = _graph({"web": {"depends_on": {"db": _dep(required=False)}}})
     assert graph.dependencies("web") == {}
