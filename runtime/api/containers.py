@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.container import process as cprocess
+from runtime.container import sysctls
 from runtime.container.logs import LogEntry, follow, read_logs, timestamp
 from runtime.container.process import ImageProcess, Overrides
 from runtime.container.spec import (
@@ -137,6 +138,7 @@ class Containers:
     # ---- lifecycle ------------------------------------------------------------------------------
     def create(self, spec: ContainerSpec, *, rootfs: Path, cid: str | None = None, name: str | None = None,
                image: str = "", image_id: str = "", rootfs_managed: bool = False) -> ContainerRecord:
+        sysctls.validate(spec)
         cid = cid or new_id()
         if not spec.hostname:
             spec = replace(spec, hostname=cid[:12])

@@ -280,7 +280,30 @@ def test_facade_exports_are_pinned():
     assert sorted(api.__all__) == sorted([
         "ContainerInfo", "ContainerRecord", "ContainerSpec", "ContainerStartError", "ContainerState", "Containers",
         "Device", "ExecError", "Healthcheck", "ImageProcess", "LogConfig", "LogEntry", "Mount", "Namespace",
-        "NotFound", "Overrides", "Process", "Resources", "RestartPolicy", "Rlimit", "User",
+        "NotFound", "Overrides", "Process", "Resources", "RestartPolicy", "Rlimit", "User", "resolve_capabilities",
     ])
     for name in api.__all__:
         assert hasattr(api, name)
+
+
+@pytest.mark.parametrize(("key", "namespaces", "ok"), [
+    ("net.ipv4.ip_forward", (), True),
+    ("kernel.shmmax", (), True),
+    ("fs.mqueue.msg_max", (), True),
+    ("kernel.domainname", (), True),
+    ("vm.swappiness", (), False),
+    ("kernel.hostname", (), False),
+    ("net.ipv4.ip_forward", (Namespace("network", "host"),), False),
+    ("kernel.sem", (Namespace("ipc", "container:x"),), False),
+])
+def test_sysctls_must_belong_to_a_private_namespace(key, namespaces, ok):
+    from runtime.container import sysctls
+
+    base = {ns.kind: ns for ns in ContainerSpec(process=Process(args=("x",))).namespaces}
+    base.update({ns.kind: ns for ns in namespaces})
+    spec = ContainerSpec(process=Process(args=("x",)), namespaces=tuple(base.values()), sysctls=((key, "1"),))
+    if ok:
+        sysctls.validate(spec)
+    else:
+        with pytest.raises(RuntimeFailure, match="not allowed"):
+            sysctls.validate(spec)
