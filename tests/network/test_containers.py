@@ -58,6 +58,27 @@ class Lab:
                                                                    files_dir=self.containers.store.dir(cid)))
         return cid
 
+    def run_joined(self, name: str, other: str, command: str) -> str:
+        """A container with ``network_mode: container:<other>`` (compose's ``service:``)."""
+        from runtime.api.containers import ContainerSpec, ImageProcess, Namespace, Overrides
+        from runtime.api.networks import ContainerNetworkRequest
+
+        cid = self.containers.new_id()
+        rootfs = self.images.prepare_rootfs(self.image.id, cid)
+        proc = self.containers.build_process(rootfs, ImageProcess(cmd=("sh",)),
+                                             Overrides(command=("sh", "-c", command)))
+        target = self.ids[other]
+        spec = ContainerSpec(process=proc, namespaces=tuple(
+            Namespace(k, f"container:{target}" if k == "network" else "private")
+            for k in ("mount", "pid", "uts", "ipc", "network", "cgroup")))
+        self.containers.create(spec, rootfs=rootfs, cid=cid, name=name, image_id=self.image.id, rootfs_managed=True)
+        self.ids[name] = cid
+        net = self.networks.setup(ContainerNetworkRequest(cid, name, mode=f"container:{target}"))
+        for f in ("hosts", "resolv.conf"):  # the files of the container whose network it shares
+            (self.containers.store.dir(cid) / f).write_bytes(Path(getattr(net, f.replace(".", "_"))).read_bytes())
+        self.containers.start(cid)
+        return name
+
     def output(self, name: str) -> str:
         self.containers.wait(name)
         return "".join(e.text for e in self.containers.logs(name))
@@ -159,3 +180,18 @@ def test_published_port_and_internal_network(lab):
     lab.run("t-sealed-1", "ip route; echo ROUTES-END", service="sealed", networks=(EndpointRequest("t_sealed"),))
     routes = lab.output("t-sealed-1")
     assert "default" not in routes and "ROUTES-END" in routes
+
+
+def test_network_modes_with_real_containers(lab):
+    from runtime.api.networks import EndpointRequest, NetworkSpec
+
+    lab.networks.create(NetworkSpec("t_modes"))
+    lab.run("t-base-1", "sleep 60", service="base", networks=(EndpointRequest("t_modes", aliases=("basealias",)),))
+    lab.run("t-none-1", "ip -o link; cat /etc/resolv.conf", mode="none")
+    out = lab.output("t-none-1")
+    assert "lo:" in out and "eth0" not in out
+    # service:base / container:<id>: the other container's namespace and names
+    joined = lab.run_joined("t-side-1", "t-base-1",
+                            "ip -o addr show eth0; nslookup basealias | awk '/^Address/ {x=$NF} END {print x}'")
+    out = lab.output(joined)
+    assert out.count(lab.ip("t-base-1")) >= 2, out

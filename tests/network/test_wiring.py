@@ -131,3 +131,21 @@ def test_ipv6_network(managers):
     assert routes == [str(rec.subnets[1].gateway)]
     eps.teardown("a" * 64)
     nets.remove("v6")
+
+
+def test_setup_again_keeps_addresses_and_repairs(managers):
+    """A restarted container is set up again: same addresses; a lost veth is re-made."""
+    nets, eps = managers
+    nets.create(NetworkSpec("again"))
+    path = netns.create(eps.store.run / "runtime-ns" / "x")
+    req = ContainerNetworkRequest("a" * 64, "again-1", netns=str(path), networks=(EndpointRequest("again"),))
+    first = eps.setup(req)
+    assert eps.setup(req).record == first.record
+    with IPRoute() as ipr:  # as after a crash that lost the interface
+        ipr.link("del", ifname=first.record.attachments[0].veth)
+    again = eps.setup(req)
+    assert again.record == first.record
+    assert _links_in(str(path))["eth0"]["addrs"] == [f"{first.record.attachments[0].ipv4}/24"]
+    eps.teardown("a" * 64)
+    netns.remove(path)
+    nets.remove("again")
