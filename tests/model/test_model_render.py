@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compose.model.gofloat import json_float, yaml_float
 from compose.model.render import arrange_project, go_json, render_json, render_yaml
@@ -186,3 +188,15 @@ def test_random_strings_print_as_go_yaml_prints_them(seed: int, tmp_path: Path, 
     data = json.loads(as_json.stdout.replace("$$", "$"))
     assert render_yaml(data).replace("$", "$$") == as_yaml.stdout
     assert render_json(data).replace("$", "$$") == as_json.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12), max_size=5),
+       st.dictionaries(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
+                       st.one_of(st.text(max_size=6), st.integers(), st.booleans(), st.none()), max_size=4))
+def test_emitted_yaml_reads_back_the_same(items: list[str], mapping: dict[str, Any]) -> None:
+    from compose.loader.yamlsource import parse_documents
+
+    value = {"items": items, "map": mapping}
+    (doc,) = parse_documents(emit_yaml(value), "t.yaml")
+    assert doc.data == value
