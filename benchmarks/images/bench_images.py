@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,9 +83,10 @@ def bench_prepare(work: Path, archive: Path, count: int) -> tuple[float, float]:
     if image is None:
         store.load(archive)
         image = store.resolve("bench:1")
+    os.sync()  # the load's dirty pages are written back first: we measure prepares, not writeback
     prepare = [timed(lambda i=i: store.prepare_rootfs(image.id, f"bench-{i}")) for i in range(count)]
     release = [timed(lambda i=i: store.release_rootfs(f"bench-{i}")) for i in range(count)]
-    return sum(prepare) / count, sum(release) / count
+    return statistics.median(prepare), statistics.median(release)
 
 
 def main() -> int:
@@ -102,8 +105,8 @@ def main() -> int:
         print(f"pycompose image load:         {ours:7.2f} s  ({size / ours:6.0f} MB/s)")
         if theirs is not None:
             print(f"skopeo copy + tar -x:         {theirs:7.2f} s  ({size / theirs:6.0f} MB/s)")
-        print(f"prepare_rootfs (mean of {args.rootfs}):  {prepare * 1000:7.2f} ms")
-        print(f"release_rootfs (mean of {args.rootfs}):  {release * 1000:7.2f} ms")
+        print(f"prepare_rootfs (median of {args.rootfs}): {prepare * 1000:6.2f} ms")
+        print(f"release_rootfs (median of {args.rootfs}): {release * 1000:6.2f} ms")
     return 0
 
 
