@@ -235,3 +235,46 @@ def test_progress_reports_reading_and_each_layer(image_store, tmp_path: Path) ->
         mine = [(d, t) for lbl, d, t in events if lbl == label]
         assert [d for d, _t in mine] == sorted(d for d, _t in mine)
         assert mine[-1][0] == mine[-1][1] > 0
+
+
+def test_legacy_archive_with_symlinked_layer(image_store, tmp_path: Path) -> None:
+    """Old ``docker save`` writes a layer shared by two images once, and a symlink for the second."""
+    import io
+    import tarfile
+
+    shared = layer([file("shared", "s")])
+    one, two = TestImage([shared], tags=["one:1"], cmd=["a"]), TestImage([shared], tags=["two:1"], cmd=["b"])
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        def add(name: str, data: bytes = b"", link: str = "") -> None:
+            info = tarfile.TarInfo(name)
+            if link:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+        add("aaaa/layer.tar", shared)
+        add("bbbb/layer.tar", link="../aaaa/layer.tar")
+        items = []
+        for image, layer_dir in ((one, "aaaa"), (two, "bbbb")):
+            add(f"{image.id[7:]}.json", image.config())
+            items.append({"Config": f"{image.id[7:]}.json", "RepoTags": image.tags,
+                          "Layers": [f"{layer_dir}/layer.tar"]})
+        add("manifest.json", json.dumps(items).encode())
+    (tmp_path / "legacy.tar").write_bytes(out.getvalue())
+    results = image_store.load(tmp_path / "legacy.tar")
+    assert [r.id for r in results] == [one.id, two.id]
+    assert image_store.resolve("two:1").config.cmd == ("b",)
+
+
+def test_load_from_stdin_with_the_cli(state_root, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write_archive(tmp_path / "a.tar.zst", [small("stdin:1")], compression="zstd")
+    env = {**os.environ, "PYCOMPOSE_ROOT": str(state_root.root), "PYCOMPOSE_RUN": str(state_root.run)}
+    with open(path, "rb") as f:
+        proc = subprocess.run([sys.executable, "-m", "compose", "image", "load"], stdin=f, env=env,
+                              capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Loaded image: stdin:1\n"

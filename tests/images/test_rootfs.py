@@ -167,3 +167,16 @@ def test_rm_by_id_with_several_names_needs_force(image_store, tmp_path: Path) ->
     assert errors == [] and [(r.action, r.subject) for r in removed] == [
         ("Untagged", "a:1"), ("Untagged", "b:1"), ("Deleted", image.id)]
     assert image_store.list() == []
+
+
+def test_collect_sweeps_rootfs_dirs_that_lost_their_record(image_store, busybox, state_root) -> None:
+    """A crash between removing a rootfs record and its directory leaves a directory GC removes."""
+    image_store.prepare_rootfs(busybox.id, "half")
+    image_store.unmount_rootfs("half")
+    base = state_root.root / "images/rootfs/half"
+    (base / "rootfs.json").unlink()
+    from runtime.images.store import ImageStore as Internal
+
+    Internal(state_root).collect()
+    assert not base.exists()
+    assert image_store.resolve("busybox").id == busybox.id  # still named, still complete
