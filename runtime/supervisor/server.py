@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runtime.container.store import ContainerStore
 from runtime.linux import libc
 from runtime.state import StateRoot, write_json
 from runtime.supervisor import protocol, shim
@@ -62,6 +63,9 @@ class Server:
         (self.state.run / "containers" / cid).mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             (self.state.run / "containers" / cid / "exit.json").unlink()
+        # decode the record here: the shim inherits the result instead of running the decoder,
+        # whose every touched object would be copied into it (about half a MiB)
+        record = ContainerStore(self.state).record(cid)
         gc.collect()
         gc.freeze()  # the shim inherits these objects: a collection there must not touch (copy) their pages
         pid = os.fork()
@@ -74,7 +78,7 @@ class Server:
                     for fd in fds.values():
                         os.close(fd)
             os.close(self._listener.fileno())
-            shim.main(self.state, cid, pipes, adopt=adopt)
+            shim.main(self.state, cid, pipes, adopt=adopt, record=record)
         self.shims[pid] = cid
         # stdin belongs to the shim alone: it hands the write end to the first attacher, and
         # the container must see end of file when that attacher closes it

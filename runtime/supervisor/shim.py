@@ -88,9 +88,10 @@ def init_binary() -> str | None:
 
 
 class Shim:
-    def __init__(self, state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool = False) -> None:
+    def __init__(self, state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool = False,
+                 record: ContainerRecord | None = None) -> None:
         self.store = ContainerStore(state)
-        self.record = self.store.record(cid)
+        self.record = record or self.store.record(cid)
         self.spec: ContainerSpec = self.record.spec
         self.cid = cid
         self.pipes = pipes  # out_r, out_w, err_r, err_w, in_r, in_w (from the server)
@@ -492,12 +493,13 @@ class Shim:
         self.on_exit(code, sig)
 
 
-def main(state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool) -> None:
+def main(state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool,
+         record: ContainerRecord | None = None) -> None:
     """Entry point in the freshly forked shim process (never returns)."""
     code = 0
     try:
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
-        shim = Shim(state, cid, pipes, adopt=adopt)
+        shim = Shim(state, cid, pipes, adopt=adopt, record=record)
         path = shim.store.socket_path(cid)
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
