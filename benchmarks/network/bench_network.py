@@ -206,6 +206,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--containers", type=int, default=20)
     parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pycompose-netbench-"))
     os.environ.update(PYCOMPOSE_ROOT=str(tmp / "root"), PYCOMPOSE_RUN=str(tmp / "run"),
@@ -227,18 +228,22 @@ def main() -> int:
         sink = Sink(srv.netns or "", 5001)
         try:
             throughput(direct_ip, 5001, 64)  # warm up
-            direct = statistics.median(throughput(direct_ip, 5001, args.mib) for _ in range(3))
-            via_lo = statistics.median(throughput("127.0.0.1", port, args.mib) for _ in range(3))
             me = host_address()
-            via_host = statistics.median(throughput(me, port, args.mib) for _ in range(3))
-            results["tcp_throughput_MiBps"] = {"direct": round(direct), "published_127.0.0.1": round(via_lo),
-                                               f"published_{me}": round(via_host),
-                                               "ratio_loopback": round(via_lo / direct, 3),
-                                               "ratio_host_address": round(via_host / direct, 3)}
             proxy = UserlandProxy((direct_ip, 5001))
-            via_proxy = statistics.median(throughput("127.0.0.1", proxy.port, args.mib) for _ in range(3))
-            results["tcp_throughput_MiBps"]["userland_proxy_for_comparison"] = round(via_proxy)  # type: ignore[index]
-            results["tcp_throughput_MiBps"]["ratio_userland_proxy"] = round(via_proxy / direct, 3)  # type: ignore[index]
+            paths = {"direct": (direct_ip, 5001), "published_127.0.0.1": ("127.0.0.1", port),
+                     f"published_{me}": (me, port), "userland_proxy_for_comparison": ("127.0.0.1", proxy.port)}
+            # Interleaved rounds, best of each: on a shared machine the best run is the least
+            # disturbed one, and interleaving exposes every path to the same background load.
+            samples: dict[str, list[float]] = {k: [] for k in paths}
+            for _ in range(args.rounds):
+                for key, (host, p) in paths.items():
+                    samples[key].append(throughput(host, p, args.mib))
+            best = {k: max(v) for k, v in samples.items()}
+            tput: dict[str, float] = {k: round(v) for k, v in best.items()}
+            for key in paths:
+                if key != "direct":
+                    tput[f"ratio_{key}"] = round(best[key] / best["direct"], 3)
+            results["tcp_throughput_MiBps_best_of_rounds"] = tput
             results["connections_per_s"] = {"direct": round(connect_rate(direct_ip, 5001, args.seconds)),
                                             "published_127.0.0.1": round(connect_rate("127.0.0.1", port,
                                                                                       args.seconds)),
