@@ -137,3 +137,8 @@ def test_help_does_not_import_heavy_modules() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], state_root) -> None:
+    code, _, err = run(capsys, "image", "ls", "-f")
+    assert code == 1 and err == "pycompose: image ls: argument -f/--filter: expected one argument\n"

@@ -142,8 +142,17 @@ def print_formatted(rows: list[dict[str, Any]], fmt: str | None, header: list[tu
 
 # -- arguments ------------------------------------------------------------------------
 
+class _Parser(argparse.ArgumentParser):
+    """A subcommand parser whose errors are one line and exit code 1, like the rest of the CLI."""
+
+    def error(self, message: str):  # type: ignore[no-untyped-def]
+        from compose.errors import UsageError
+
+        raise UsageError(f"{self.prog.removeprefix('pycompose ')}: {message}")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    sub = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True, parser_class=_Parser)
     p = sub.add_parser("load", help="Load an image from a tar archive or STDIN")
     p.add_argument("-i", "--input", metavar="FILE", help="Read from tar archive file (or OCI layout directory)")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
