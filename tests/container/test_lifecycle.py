@@ -293,3 +293,20 @@ def test_logs_follow_until_exit_and_exec_detach(containers, busybox):
     assert cli("container", "exec", "-d", "d", "sh", "-c", "echo done > /tmp/mark").returncode == 0
     wait_for(lambda: cli("container", "exec", "d", "cat", "/tmp/mark").stdout == b"done\n", "the detached exec")
     assert cli("container", "rm", "-f", "f", "d").returncode == 0
+
+
+def test_attached_run_passes_sigterm_to_the_container(containers, busybox):
+    import subprocess
+    import sys
+
+    from container_helpers import REPO
+
+    proc = subprocess.Popen([sys.executable, "-m", "compose", "container", "run", "--name", "fg", "--init",
+                             "busybox", "sh", "-c", "echo started; sleep 60"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=REPO)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"started\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143  # tini got SIGTERM, passed it on; sh died of it
+    assert inspect("fg")["State"]["ExitCode"] == 143
+    assert cli("container", "rm", "fg").returncode == 0

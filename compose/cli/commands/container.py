@@ -336,15 +336,57 @@ def _cmd_run(containers: Any, args: argparse.Namespace) -> int:
     if args.detach:
         print(record.id)
         return 0
-    if args.interactive:
-        fd = containers.attach_stdin(record.id)
-        if fd is not None:
-            threading.Thread(target=_copy_stdin, args=(fd,), daemon=True).start()
-    containers.follow_logs(record.id, _print_entry)
-    code = containers.wait(record.id)
+    restore = _attach(containers, record.id, args)
+    try:
+        containers.follow_logs(record.id, _print_entry)
+        code = containers.wait(record.id)
+    finally:
+        restore()
     if args.rm:
         containers.remove(record.id, force=True)
     return code
+
+
+def _attach(containers: Any, cid: str, args: argparse.Namespace) -> Any:
+    """Like ``docker run`` attached: stdin to the container (raw terminal with -it), and
+    SIGINT/SIGTERM/SIGHUP passed on to it (sig-proxy). Returns what undoes it."""
+    import signal
+
+    saved_tty = None
+    if args.interactive:
+        fd = containers.attach_stdin(cid)
+        if fd is not None:
+            if args.tty and os.isatty(0):
+                import termios
+                import tty
+
+                saved_tty = termios.tcgetattr(0)
+                tty.setraw(0)
+            threading.Thread(target=_copy_stdin, args=(fd,), daemon=True).start()
+    previous = {}
+    if not args.tty:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, lambda s, _f: _proxy(containers, cid, s))
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if saved_tty is not None:
+            import termios
+
+            termios.tcsetattr(0, termios.TCSADRAIN, saved_tty)
+
+    return restore
+
+
+def _proxy(containers: Any, cid: str, sig: int) -> None:
+    import contextlib
+    import signal
+
+    from runtime.api import PyComposeError
+
+    with contextlib.suppress(PyComposeError):
+        containers.kill(cid, signal=signal.Signals(sig).name)
 
 
 def _copy_stdin(fd: int) -> None:
