@@ -37,7 +37,7 @@ from runtime.container import exec as cexec
 from runtime.container import health, restart
 from runtime.container.launch import LaunchError, LaunchPlan, launch
 from runtime.container.logs import LogWriter, timestamp
-from runtime.container.spec import ContainerSpec, Process
+from runtime.container.spec import ContainerSpec
 from runtime.container.store import (
     EXITED,
     PAUSED,
@@ -522,4 +522,4 @@ def main(state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool,
         os._exit(code)
 
 
-__all__ = ["Process", "Shim", "main"]
+__all__ = ["Shim", "main"]
