@@ -59,7 +59,8 @@ class Lab:
         return cid
 
     def run_joined(self, name: str, other: str, command: str) -> str:
-        """A container with ``network_mode: container:<other>`` (compose's ``service:``)."""
+        """A container with ``network_mode: container:<other>`` (compose's ``service:``), or
+        the host's network when ``other`` is ``host``."""
         from runtime.api.containers import ContainerSpec, ImageProcess, Namespace, Overrides
         from runtime.api.networks import ContainerNetworkRequest
 
@@ -67,13 +68,14 @@ class Lab:
         rootfs = self.images.prepare_rootfs(self.image.id, cid)
         proc = self.containers.build_process(rootfs, ImageProcess(cmd=("sh",)),
                                              Overrides(command=("sh", "-c", command)))
-        target = self.ids[other]
+        mode = "host" if other == "host" else f"container:{self.ids[other]}"
         spec = ContainerSpec(process=proc, namespaces=tuple(
-            Namespace(k, f"container:{target}" if k == "network" else "private")
+            Namespace(k, mode if k == "network" else "private")
             for k in ("mount", "pid", "uts", "ipc", "network", "cgroup")))
         self.containers.create(spec, rootfs=rootfs, cid=cid, name=name, image_id=self.image.id, rootfs_managed=True)
         self.ids[name] = cid
-        net = self.networks.setup(ContainerNetworkRequest(cid, name, mode=f"container:{target}"))
+        net = self.networks.setup(ContainerNetworkRequest(cid, name, mode=mode,
+                                                          extra_hosts=(("gw.test", "host-gateway"),)))
         for f in ("hosts", "resolv.conf"):  # the files of the container whose network it shares
             (self.containers.store.dir(cid) / f).write_bytes(Path(getattr(net, f.replace(".", "_"))).read_bytes())
         self.containers.start(cid)
@@ -195,3 +197,8 @@ def test_network_modes_with_real_containers(lab):
                             "ip -o addr show eth0; nslookup basealias | awk '/^Address/ {x=$NF} END {print x}'")
     out = lab.output(joined)
     assert out.count(lab.ip("t-base-1")) >= 2, out
+    on_host = lab.run_joined("t-host-1", "host", "ip -o link; cat /etc/hosts")
+    out = lab.output(on_host)
+    host_links = [line.split(":")[1].strip() for line in out.splitlines() if "link/" in line]
+    assert "lo" in host_links and len(host_links) > 1  # the host's interfaces, not a namespace's
+    assert "127.0.0.1\tgw.test" in out
