@@ -136,12 +136,34 @@ def is_digest(text: str) -> bool:
     return text.startswith("sha256:") and bool(_HEX.match(text[7:]))
 
 
-def match_familiar(pattern: str, ref: Reference) -> bool:
-    """Docker's ``reference=`` filter: a shell pattern on the familiar or full name."""
-    import fnmatch
+def _path_match(pattern: str, name: str) -> bool:
+    """Go's ``path.Match``: ``*`` and ``?`` never match ``/``; ``[...]`` classes, ``\\`` escapes."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                return False  # Go reports ErrBadPattern: nothing matches
+            body = pattern[i + 1:end]
+            negate = body.startswith("^")
+            inner = (body[1:] if negate else body).replace("\\", "\\\\")
+            out.append(f"(?!/)[{'^' if negate else ''}{inner}]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.fullmatch("".join(out), name) is not None
 
-    if ":" in pattern.rpartition("/")[2]:
-        candidates = [ref.familiar(), str(ref)]
-    else:
-        candidates = [ref.familiar_repository, ref.repository]
-    return any(fnmatch.fnmatchcase(c, pattern) for c in candidates)
+
+def match_familiar(pattern: str, ref: Reference) -> bool:
+    """Docker's ``reference=`` filter: ``path.Match`` on the familiar name with its tag, then without."""
+    return _path_match(pattern, ref.familiar()) or _path_match(pattern, ref.familiar_repository)

@@ -43,3 +43,20 @@ def test_invalid(text: str) -> None:
 def test_tag_refuses_digest() -> None:
     with pytest.raises(InvalidReference):
         parse_tag("busybox@sha256:" + "a" * 64)
+
+
+@pytest.mark.parametrize(("pattern", "name", "matches"), [
+    ("busybox", "busybox", True),
+    ("busy*", "busybox", True),
+    ("*", "user/app", False),
+    ("*/*", "user/app", True),
+    ("user/app:*", "user/app:1.0", True),
+    ("user/app:1.?", "user/app:1.0", True),
+    ("user/app:[0-9]*", "user/app:1.0", True),
+    ("user/app:[^0-9]*", "user/app:1.0", False),
+    ("docker.io/library/busybox", "busybox", False),  # Docker matches familiar names only
+])
+def test_reference_filter_patterns(pattern: str, name: str, matches: bool) -> None:
+    from runtime.images.reference import match_familiar
+
+    assert match_familiar(pattern, parse(name)) is matches
