@@ -102,8 +102,9 @@ class ImageStore:
     def image_config(self, ref: str) -> ImageConfig:
         return self._store.config(self._store.resolve(ref))
 
-    def inspect(self, ref: str) -> dict[str, Any]:
-        record = self._store.resolve(ref)
+    def inspect(self, ref: str, platform: str | Platform | None = None) -> dict[str, Any]:
+        """Docker's ``image inspect`` JSON object."""
+        record = self._store.resolve(ref, platform)
         dirs = [str(self._store.layers.diff(d)) for d in record.layers]
         return inspect_json(record, self._store.config(record), self._store.tags_of(record.id),
                             self._store.repo_digests(record.id), dirs)

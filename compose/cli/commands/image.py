@@ -336,7 +336,7 @@ def _inspect(store: Any, args: argparse.Namespace) -> int:
     missing: list[Exception] = []
     for name in args.images:
         try:
-            found.append(store.inspect(name))
+            found.append(store.inspect(name, args.platform))
         except ImageNotFound as exc:
             missing.append(exc)
     if args.format and args.format != "json":
