@@ -10,7 +10,20 @@ import ctypes
 import ctypes.util
 import os
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+def load_library(soname: str, name: str) -> ctypes.CDLL:
+    """dlopen ``soname`` directly; only if that fails ask ``find_library`` (which runs
+    ``ldconfig -p`` in a subprocess: tens of milliseconds on every command otherwise)."""
+    try:
+        return ctypes.CDLL(soname, use_errno=True)
+    except OSError:
+        found = ctypes.util.find_library(name)
+        if found is None:
+            raise
+        return ctypes.CDLL(found, use_errno=True)
+
+
+_libc = load_library("libc.so.6", "c")
 
 # unshare(2) / setns(2) / clone flags
 CLONE_NEWNS = 0x00020000

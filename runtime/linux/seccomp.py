@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import RuntimeFailure
+from runtime.linux.libc import load_library
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "profiles"
 DEFAULT_PROFILE = PROFILE_DIR / "seccomp.json"
@@ -158,9 +159,8 @@ class _Lib:
     """The few libseccomp calls we use, bound on first use (only in a container's init)."""
 
     def __init__(self) -> None:
-        name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
         try:
-            lib = ctypes.CDLL(name, use_errno=True)
+            lib = load_library("libseccomp.so.2", "seccomp")
         except OSError as exc:
             raise RuntimeFailure(f"libseccomp not found ({exc}); install Debian's libseccomp2") from None
         lib.seccomp_init.restype = ctypes.c_void_p

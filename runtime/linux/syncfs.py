@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+from runtime.linux.libc import load_library
+
+_libc = load_library("libc.so.6", "c")  # not find_library: it runs ldconfig on every import
 
 
 def syncfs(path: str | os.PathLike[str]) -> None:
