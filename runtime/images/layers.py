@@ -258,7 +258,8 @@ class _Unpacker:
             try:
                 os.setxattr(path, name, raw, follow_symlinks=False)
             except OSError as exc:
-                if not (symlink and exc.errno in (errno.EPERM, errno.ENOTSUP)):
+                # as Docker does: an attribute this host's filesystem cannot hold is skipped
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP):
                     raise UnsafeArchive(f"entry {member.name!r}: cannot set xattr {name}: "
                                         f"{exc.strerror}", errno=exc.errno) from None
         self.mtimes[rel] = int(member.mtime * 1_000_000_000)
