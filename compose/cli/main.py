@@ -19,6 +19,14 @@ PROG = "pycompose"
 # command name -> (module under compose.cli.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config", "Parse, resolve and render compose file in canonical format"),
+    "create": ("create", "Creates containers for a service"),
+    "down": ("down", "Stop and remove containers, networks"),
+    "restart": ("restart", "Restart service containers"),
+    "rm": ("rm", "Removes stopped service containers"),
+    "start": ("start", "Start services"),
+    "stop": ("stop", "Stop services"),
+    "up": ("up", "Create and start containers"),
+    "volume": ("volume", "Manage volumes (create, ls, inspect, rm, prune)"),
     "container": ("container", "Manage single containers (run, ls, inspect, stop, kill, rm, exec, logs)"),
     "image": ("image", "Manage images (load, save, import, ls, inspect, tag, rm, prune, history)"),
     "network": ("network", "Manage networks (create, ls, inspect, rm, prune)"),

@@ -1,0 +1,27 @@
+"""``pycompose restart``: stop and start the services' containers (dependency order)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("services", nargs="*", metavar="SERVICE")
+    parser.add_argument("-t", "--timeout", type=float, default=None, metavar="SECONDS",
+                        help="Specify a shutdown timeout in seconds")
+    parser.add_argument("--no-deps", action="store_true", help="Don't restart dependent services")
+
+
+def run(opts: Any, args: argparse.Namespace) -> int:
+    import trio
+
+    from compose.reconcile.common import lifecycle_for, service_names
+
+    life = lifecycle_for(opts, timeout=args.timeout)
+    names = service_names(life, args.services)
+    if args.services and not args.no_deps and life.session is not None:
+        names = sorted(life.session.graph.with_dependents(names))
+    if not opts.dry_run:
+        trio.run(life.restart, names)
+    return 0

@@ -1,0 +1,124 @@
+"""``pycompose up``: create and start the project's containers, as ``docker compose up``.
+
+Plan first (:func:`compose.plan.plan_up`), print it with ``--dry-run``, else carry it out
+(:class:`compose.reconcile.executor.Executor`). Detached (``-d``) it returns once every
+container is started (with ``--wait``: running or healthy); attached it streams the logs
+until the containers stop, Ctrl-C stopping them (a second Ctrl-C kills them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from compose.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    a = parser.add_argument
+    a("services", nargs="*", metavar="SERVICE")
+    a("-d", "--detach", action="store_true", help="Detached mode: run containers in the background")
+    a("--force-recreate", action="store_true", help="Recreate containers even if their configuration hasn't changed")
+    a("--no-recreate", action="store_true", help="If containers already exist, don't recreate them")
+    a("--no-deps", action="store_true", help="Don't start linked services")
+    a("--no-start", action="store_true", help="Don't start the services after creating them")
+    a("--remove-orphans", action="store_true", help="Remove containers for services not defined in the Compose file")
+    a("--scale", action="append", default=[], metavar="SERVICE=NUM", help="Scale SERVICE to NUM instances")
+    a("--wait", action="store_true", help="Wait for services to be running|healthy. Implies detached mode.")
+    a("--wait-timeout", type=float, default=0, metavar="SECONDS", help="Maximum duration to wait for the project")
+    a("-t", "--timeout", type=float, default=None, metavar="SECONDS", help="Shutdown timeout in seconds")
+    a("--abort-on-container-exit", action="store_true", help="Stops all containers if any container was stopped")
+    a("--abort-on-container-failure", action="store_true",
+      help="Stops all containers if any container exited with failure")
+    a("--exit-code-from", metavar="SERVICE", help="Return the exit code of the selected service container")
+    a("--attach", action="append", default=[], metavar="SERVICE", help="Restrict attaching to the specified services")
+    a("--no-attach", action="append", default=[], metavar="SERVICE", help="Do not attach (stream logs) to services")
+    a("--attach-dependencies", action="store_true", help="Automatically attach to log output of dependent services")
+    a("--timestamps", action="store_true", help="Show timestamps")
+    a("--no-log-prefix", action="store_true", help="Don't print prefix in logs")
+    a("--no-color", action="store_true", help="Produce monochrome output")
+    a("--build", action="store_true", help="Build images before starting containers (not supported yet)")
+    a("--no-build", action="store_true", help="Don't build an image, even if it's policy")
+    a("--pull", choices=("always", "missing", "never"), default="missing", help="Pull image before running")
+    a("-y", "--yes", action="store_true", help="Assume \"yes\" as answer to all prompts")
+
+
+def _scale(items: list[str]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        name, sep, num = item.partition("=")
+        if not sep or not num.isdigit():
+            raise UsageError(f"invalid --scale {item!r}: expected SERVICE=NUM")
+        out[name] = int(num)
+    return out
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    if args.force_recreate and args.no_recreate:
+        raise UsageError("--force-recreate and --no-recreate are incompatible")
+    if args.exit_code_from:
+        args.abort_on_container_exit = True
+    if args.detach and (args.abort_on_container_exit or args.abort_on_container_failure):
+        raise UsageError("--abort-on-container-exit and --detach are incompatible")
+    if args.wait:
+        args.detach = True
+
+
+def run(opts: Any, args: argparse.Namespace) -> int:
+    import trio
+
+    _check_flags(args)
+    return trio.run(_up, opts, args)
+
+
+async def _up(opts: Any, args: argparse.Namespace) -> int:
+    from compose.plan import UpOptions, plan_up
+    from compose.reconcile.desired import desired_state
+    from compose.reconcile.executor import Executor
+    from compose.reconcile.progress import Progress
+    from compose.reconcile.session import Runtime, load_session
+
+    session = load_session(opts, services=tuple(args.services), runtime=None)
+    scale = _scale(args.scale)
+    for name in scale:
+        session.project.service(name)
+    if args.exit_code_from:
+        session.project.service(args.exit_code_from)
+    up_opts = UpOptions(services=tuple(args.services), force_recreate=args.force_recreate,
+                        no_recreate=args.no_recreate, no_deps=args.no_deps, no_start=args.no_start,
+                        remove_orphans=args.remove_orphans, scale=scale)
+    rt = Runtime.open()
+    from dataclasses import replace
+
+    session = replace(session, runtime=rt)
+    progress = Progress(opts.progress if not opts.dry_run else "plain")
+    with rt.state.lock(f"project-{session.project.name}"):
+        from compose.plan import selected_services
+        from compose.project_state import read_state
+
+        names = selected_services(session.project, session.graph, up_opts)
+        desired = desired_state(session, names)
+        state = read_state(session.project.name, containers=rt.containers, oneoff=False)
+        plan = plan_up(session.project, session.graph, state, desired, up_opts,
+                       existing_networks=[r.name for r in rt.networks.list()],
+                       existing_volumes=[r.name for r in rt.volumes.list()])
+        if opts.dry_run:
+            for line in plan.lines():
+                print(f"DRY-RUN MODE -  {line}", file=sys.stderr)
+            return 0
+        for name, config_hash in desired.hashes.items():
+            rt.remember_config(config_hash, desired.current[name])
+        executor = Executor(session, progress, dict(desired.hashes), timeout=args.timeout)
+        await executor.execute(plan)
+    if args.no_start:
+        return 0
+    if args.wait:
+        from compose.reconcile.waiting import wait_project
+
+        return await wait_project(session, names, progress, timeout=args.wait_timeout or None)
+    if args.detach:
+        return 0
+    from compose.reconcile.foreground import run_attached
+
+    return await run_attached(session, names, progress, args)

@@ -1,0 +1,115 @@
+"""One command's view of the world: the loaded project, its graph, and the runtime facades.
+
+The CLI builds a :class:`Session` with :func:`open_session`; the reconciler only reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compose.errors import ConfigError
+from compose.graph import ServiceGraph
+from compose.model import Project
+from runtime.api.containers import Containers
+from runtime.api.images import ImageStore
+from runtime.api.networks import Networks
+from runtime.api.volumes import Volumes
+from runtime.state import StateRoot
+
+CONFIGS_DIR = "compose-configs"  # hashed settings of each config hash, to say what changed
+
+
+@dataclass(frozen=True)
+class Runtime:
+    state: StateRoot
+    containers: Containers
+    networks: Networks
+    volumes: Volumes
+    images: ImageStore
+
+    @classmethod
+    def open(cls, state: StateRoot | None = None) -> Runtime:
+        state = (state or StateRoot.from_env()).ensure()
+        return cls(state, Containers(state), Networks(state), Volumes(state), ImageStore(state))
+
+    # -- remembered service settings ---------------------------------------------------------------
+    def remember_config(self, config_hash: str, settings: Mapping[str, Any]) -> None:
+        from runtime.state import atomic_write
+
+        path = self.state.root / CONFIGS_DIR / f"{config_hash}.json"
+        if not path.exists():
+            atomic_write(path, json.dumps(settings, default=str, sort_keys=True), sync=False)
+
+    def recalled_config(self, config_hash: str) -> Mapping[str, Any] | None:
+        path = self.state.root / CONFIGS_DIR / f"{config_hash}.json"
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class Session:
+    project: Project
+    graph: ServiceGraph
+    working_dir: str
+    config_files: tuple[str, ...]
+    environment: Mapping[str, str] = field(default_factory=dict)
+    env_files: tuple[str, ...] = ()
+    runtime: Runtime | None = None
+
+    @property
+    def rt(self) -> Runtime:
+        assert self.runtime is not None
+        return self.runtime
+
+
+def load_session(opts: Any, *, services: tuple[str, ...] = (), runtime: Runtime | None = None) -> Session:
+    """Load the project the global options name (``-f``, ``-p``, ``--profile``, ...)."""
+    from compose.loader.load import LoadOptions, load_project
+    from compose.model import project_from_dict
+
+    stdin = sys.stdin.read() if "-" in opts.files else None
+    options = LoadOptions(files=tuple(opts.files), project_name=opts.project_name,
+                          project_directory=opts.project_directory, env_files=tuple(opts.env_files),
+                          profiles=tuple(opts.profiles), environ=dict(os.environ), cwd=os.getcwd(), stdin=stdin)
+    loaded = load_project(options, services=services)
+    for warning in loaded.warnings:
+        print(f"WARN[0000] {warning}", file=sys.stderr)
+    try:
+        project = project_from_dict(loaded.data)
+    except ConfigError as exc:
+        raise _located(exc, loaded.locate) from None
+    graph = ServiceGraph.from_project(project, locate=loaded.locate)
+    env_files = tuple(os.path.abspath(f) for f in opts.env_files)
+    if not env_files:
+        default = Path(loaded.working_dir) / ".env"
+        env_files = (str(default),) if default.is_file() else ()
+    return Session(project, graph, loaded.working_dir, tuple(loaded.config_files), dict(loaded.environment),
+                   env_files, runtime)
+
+
+def _located(exc: ConfigError, locate: Any) -> ConfigError:
+    if exc.file is not None or not exc.path:
+        return exc
+    where = locate(exc.path)
+    if where is None:
+        return exc
+    file, line, column = where
+    return ConfigError(exc.message, file=file, line=line, column=column, path=exc.path, hint=exc.hint)
+
+
+def project_name_only(opts: Any) -> str:
+    """The project name for commands that can work without a compose file (``down -p NAME``)."""
+    if opts.project_name:
+        return str(opts.project_name)
+    raise ConfigError("no project name: give -p NAME or a compose file")
+
+
+__all__ = ["Runtime", "Session", "load_session", "project_name_only"]

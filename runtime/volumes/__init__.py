@@ -1,0 +1,1 @@
+"""Named volumes of the ``local`` driver, kept under the state root (``<root>/volumes/NAME``)."""
