@@ -50,7 +50,8 @@ def open_pty(container_pid: int) -> tuple[int, int]:
 
 
 def spawn(spec: ContainerSpec, container_pid: int, cgroup: CgroupSet | None, proc: Process,
-          stdio: tuple[int, int, int], *, tty: bool = False) -> ExecProcess:
+          stdio: tuple[int, int, int], *, tty: bool = False, security: launch.Security | None = None,
+          ) -> ExecProcess:
     """Start ``proc`` in the container whose PID 1 is ``container_pid``; ``stdio`` fds become 0, 1, 2."""
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     ns_fds = []
@@ -71,7 +72,7 @@ def spawn(spec: ContainerSpec, container_pid: int, cgroup: CgroupSet | None, pro
         status = 126
         try:
             parent_sock.close()
-            status = _child(spec, cgroup, proc, stdio, tty, ns_fds, child_sock)
+            status = _child(spec, cgroup, proc, stdio, tty, ns_fds, child_sock, security)
         except BaseException as exc:
             _report(child_sock, exc)
         finally:
@@ -90,8 +91,9 @@ def _report(sock: socket.socket, exc: BaseException) -> None:
 
 
 def _child(spec: ContainerSpec, cgroup: CgroupSet | None, proc: Process, stdio: tuple[int, int, int], tty: bool,
-           ns_fds: list[tuple[int, int]], sock: socket.socket) -> int:
-    caps, flt, lib = launch.seccomp_for(spec)
+           ns_fds: list[tuple[int, int]], sock: socket.socket, security: launch.Security | None) -> int:
+    if security is None:
+        security = launch.security_for(spec)
     if cgroup is not None:
         with contextlib.suppress(OSError):
             cgroup.join()
@@ -107,7 +109,7 @@ def _child(spec: ContainerSpec, cgroup: CgroupSet | None, proc: Process, stdio: 
                 fcntl.ioctl(stdio[0], termios.TIOCSCTTY, 0)
             for target, fd in enumerate(stdio):
                 os.dup2(fd, target)
-            launch.finish(spec, proc, caps, flt, lib, sock)
+            launch.finish(spec, proc, security, sock)
         except BaseException as exc:
             code = exc.exit_code if isinstance(exc, launch.LaunchError) else 126
             _report(sock, exc)

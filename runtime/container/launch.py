@@ -57,6 +57,7 @@ class LaunchPlan:
     joins: dict[str, str] = field(default_factory=dict)  # namespace kind -> /proc/.../ns/... or netns path
     cgroup: CgroupSet | None = None
     init_binary: str | None = None
+    security: tuple[tuple[str, ...], bytes | None] | None = None  # precomputed security_for(spec)
 
 
 @dataclass
@@ -171,7 +172,7 @@ def _container_init(plan: LaunchPlan, stdio: tuple[int, int, int] | None, sock: 
     spec = plan.spec
     proc = spec.process
     # everything read from the host (profile, libseccomp) is read before pivot_root hides it
-    caps, flt, lib = seccomp_for(spec)
+    security = plan.security if plan.security is not None else security_for(spec)
     rootfs.prepare(plan.rootfs, spec, plan.etc_files, plan.init_binary if spec.init else None)
     rootfs.pivot(plan.rootfs)
     if spec.namespace("uts").mode == "private":
@@ -198,34 +199,38 @@ def _container_init(plan: LaunchPlan, stdio: tuple[int, int, int] | None, sock: 
             f.write(str(spec.oom_score_adj))
     if spec.init:
         proc = dataclasses.replace(proc, args=(INIT_PATH, "--", *proc.args))
-    finish(spec, proc, caps, flt, lib, sock)
+    finish(spec, proc, security, sock)
 
 
-def seccomp_for(spec: ContainerSpec) -> tuple[tuple[str, ...], seccomp.Filter | None, object]:
-    """(capabilities, compiled filter, libseccomp) for a process of ``spec``, read from the host."""
+Security = tuple[tuple[str, ...], bytes | None]  # (capabilities, seccomp BPF program or None)
+
+
+def security_for(spec: ContainerSpec) -> Security:
+    """The capabilities and the seccomp program for a process of ``spec`` (read from the host:
+    call before pivot_root, or in the supervisor, which caches it per profile and capabilities)."""
     caps = spec.capabilities if not spec.privileged else capabilities.available()
     if spec.seccomp == "unconfined" or spec.privileged:
-        return caps, None, None
-    profile = seccomp.load_profile(seccomp.DEFAULT_PROFILE if spec.seccomp in (None, "default") else spec.seccomp)
-    return caps, seccomp.compile_rules(profile, caps), seccomp.library()
+        return caps, None
+    path = seccomp.DEFAULT_PROFILE if spec.seccomp in (None, "default") else spec.seccomp
+    return caps, seccomp.program_for(str(path), caps)
 
 
-def finish(spec: ContainerSpec, proc: Process, caps: tuple[str, ...], flt: seccomp.Filter | None, lib: object,
-           sock: socket.socket) -> None:
+def finish(spec: ContainerSpec, proc: Process, security: Security, sock: socket.socket) -> None:
     """The last steps of any container process (first or exec'd): workdir, user, capabilities,
     no_new_privs, seccomp, exec."""
+    caps, program = security
     env = dict(item.partition("=")[::2] for item in proc.env)
     os.chdir(_workdir(proc.cwd, proc.user.uid, proc.user.gid))
     executable = _find_executable(proc.args[0], env.get("PATH", ""))
     capabilities.drop_bounding(caps)
-    if flt is not None and not spec.no_new_privileges:
-        seccomp.load(flt, set_no_new_privs=False, lib=lib)
+    if program is not None and not spec.no_new_privileges:
+        seccomp.install_bpf(program)  # needs CAP_SYS_ADMIN, so before the user switch
     _switch_user(proc.user.uid, proc.user.gid, proc.user.additional_gids)
     capabilities.apply(caps)
     if spec.no_new_privileges:
         libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1)
-        if flt is not None:
-            seccomp.load(flt, set_no_new_privs=True, lib=lib)
+        if program is not None:
+            seccomp.install_bpf(program)
     _close_fds_from(3, keep=sock.fileno())
     _reset_signals()
     os.execve(executable, list(proc.args), env)
@@ -304,4 +309,4 @@ def _close_fds_from(low: int, keep: int) -> None:
         fcntl.fcntl(keep, fcntl.F_SETFD, flags | fcntl.FD_CLOEXEC)
 
 
-__all__ = ["LaunchError", "LaunchPlan", "Launched", "finish", "launch", "seccomp_for"]
+__all__ = ["LaunchError", "LaunchPlan", "Launched", "Security", "finish", "launch", "security_for"]

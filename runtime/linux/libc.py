@@ -135,8 +135,8 @@ PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 _SYSCALLS = {
-    "x86_64": {"pidfd_open": 434, "pidfd_send_signal": 424, "capget": 125, "capset": 126},
-    "aarch64": {"pidfd_open": 434, "pidfd_send_signal": 424, "capget": 90, "capset": 91},
+    "x86_64": {"pidfd_open": 434, "pidfd_send_signal": 424, "capget": 125, "capset": 126, "seccomp": 317},
+    "aarch64": {"pidfd_open": 434, "pidfd_send_signal": 424, "capget": 90, "capset": 91, "seccomp": 277},
 }
 
 
@@ -195,3 +195,12 @@ def pidfd_send_signal(pidfd: int, sig: int) -> None:
 # pty ioctls (asm-generic): unlock a pty and get its number
 TIOCSPTLCK = 0x40045431
 TIOCGPTN = 0x80045430
+
+
+SECCOMP_SET_MODE_FILTER = 1
+
+
+def seccomp_set_filter(fprog_address: int, flags: int = 0) -> None:
+    """seccomp(SECCOMP_SET_MODE_FILTER, flags, fprog): install a BPF filter on this thread."""
+    _check(_libc.syscall(ctypes.c_long(_nr("seccomp")), ctypes.c_uint(SECCOMP_SET_MODE_FILTER),
+                         ctypes.c_uint(flags), ctypes.c_void_p(fprog_address)), "seccomp")

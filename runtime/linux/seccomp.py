@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import RuntimeFailure
+from runtime.linux import libc
 from runtime.linux.libc import load_library
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "profiles"
@@ -167,6 +168,7 @@ class _Lib:
         lib.seccomp_init.argtypes = (ctypes.c_uint32,)
         lib.seccomp_release.argtypes = (ctypes.c_void_p,)
         lib.seccomp_load.argtypes = (ctypes.c_void_p,)
+        lib.seccomp_export_bpf.argtypes = (ctypes.c_void_p, ctypes.c_int)
         lib.seccomp_arch_add.argtypes = (ctypes.c_void_p, ctypes.c_uint32)
         lib.seccomp_arch_resolve_name.restype = ctypes.c_uint32
         lib.seccomp_arch_resolve_name.argtypes = (ctypes.c_char_p,)
@@ -190,15 +192,14 @@ def library() -> ctypes.CDLL:
     return _Lib().lib
 
 
-def load(flt: Filter, *, set_no_new_privs: bool, lib: ctypes.CDLL | None = None) -> None:
-    """Install ``flt`` on this process (and its future children)."""
-    lib = lib or library()
+def _context(lib: ctypes.CDLL, flt: Filter) -> int:
+    """A libseccomp context holding ``flt`` (the caller releases it)."""
     default = _action_value(flt.default_action, flt.default_errno)
     ctx = lib.seccomp_init(default)
     if not ctx:
         raise RuntimeFailure("seccomp_init failed")
     try:
-        rc = lib.seccomp_attr_set(ctx, _SCMP_FLTATR_CTL_NNP, 1 if set_no_new_privs else 0)
+        rc = lib.seccomp_attr_set(ctx, _SCMP_FLTATR_CTL_NNP, 0)  # no_new_privs is set (or not) by the caller
         if rc < 0:
             raise RuntimeFailure(f"seccomp_attr_set: {os.strerror(-rc)}")
         native = lib.seccomp_arch_native()
@@ -223,11 +224,51 @@ def load(flt: Filter, *, set_no_new_privs: bool, lib: ctypes.CDLL | None = None)
                 rc = lib.seccomp_rule_add_array(ctx, action, nr, len(group), arr)
                 if rc < 0:
                     raise RuntimeFailure(f"seccomp rule for {rule.syscall}: {os.strerror(-rc)}")
-        rc = lib.seccomp_load(ctx)
-        if rc < 0:
-            raise RuntimeFailure(f"seccomp_load: {os.strerror(-rc)}", errno=-rc)
-    finally:
+    except BaseException:
         lib.seccomp_release(ctx)
+        raise
+    return ctx
+
+
+def export_bpf(flt: Filter, lib: ctypes.CDLL | None = None) -> bytes:
+    """The BPF program libseccomp generates for ``flt`` (what it would install)."""
+    lib = lib or library()
+    ctx = _context(lib, flt)
+    fd = os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC)
+    try:
+        rc = lib.seccomp_export_bpf(ctypes.c_void_p(ctx), fd)
+        if rc < 0:
+            raise RuntimeFailure(f"seccomp_export_bpf: {os.strerror(-rc)}")
+        size = os.lseek(fd, 0, os.SEEK_END)
+        return os.pread(fd, size, 0)
+    finally:
+        os.close(fd)
+        lib.seccomp_release(ctx)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+def install_bpf(program: bytes) -> None:
+    """Install a BPF program from :func:`export_bpf` on this process (and its future children).
+
+    Needs no_new_privs or CAP_SYS_ADMIN, as any seccomp filter does."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    libc.seccomp_set_filter(ctypes.addressof(fprog))
+
+
+def program_for(profile_path: str, caps: tuple[str, ...]) -> bytes:
+    """Load, compile and export: the BPF program a profile gives a process with ``caps``."""
+    return export_bpf(compile_rules(load_profile(profile_path), caps))
+
+
+def load(flt: Filter, *, set_no_new_privs: bool, lib: ctypes.CDLL | None = None) -> None:
+    """Install ``flt`` on this process through libseccomp."""
+    if set_no_new_privs:
+        libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1)
+    install_bpf(export_bpf(flt, lib))
 
 
 def _split_same_index(args: tuple[ArgCmp, ...]) -> list[tuple[ArgCmp, ...]]:

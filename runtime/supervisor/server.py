@@ -30,8 +30,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runtime.container.launch import Security, security_for
+from runtime.container.spec import ContainerSpec, Process
 from runtime.container.store import ContainerStore
-from runtime.linux import libc
+from runtime.linux import libc, seccomp
 from runtime.state import StateRoot, write_json
 from runtime.supervisor import protocol, shim
 
@@ -46,6 +48,7 @@ class Server:
         self.pipes: dict[str, dict[str, int]] = {}  # container id -> its pipes
         self.idle_since = time.monotonic()
         self.stop = False
+        self.programs: dict[tuple[Any, ...], Security] = {}
 
     def socket_path(self) -> Path:
         return self.state.run / "supervisor.sock"
@@ -66,6 +69,7 @@ class Server:
         # decode the record here: the shim inherits the result instead of running the decoder,
         # whose every touched object would be copied into it (about half a MiB)
         record = ContainerStore(self.state).record(cid)
+        security = self.security(record.spec)
         gc.collect()
         gc.freeze()  # the shim inherits these objects: a collection there must not touch (copy) their pages
         pid = os.fork()
@@ -78,7 +82,7 @@ class Server:
                     for fd in fds.values():
                         os.close(fd)
             os.close(self._listener.fileno())
-            shim.main(self.state, cid, pipes, adopt=adopt, record=record)
+            shim.main(self.state, cid, pipes, adopt=adopt, record=record, security=security)
         self.shims[pid] = cid
         # stdin belongs to the shim alone: it hands the write end to the first attacher, and
         # the container must see end of file when that attacher closes it
@@ -87,6 +91,19 @@ class Server:
             if fd is not None:
                 os.close(fd)
         return pid
+
+    def security(self, spec: ContainerSpec) -> Security:
+        """Capabilities and seccomp program for ``spec``, generated once per profile (and its
+        file's version) and capability set: libseccomp takes tens of milliseconds per program."""
+        profile = spec.seccomp if spec.seccomp not in (None, "default") else str(seccomp.DEFAULT_PROFILE)
+        try:
+            st = os.stat(profile) if profile != "unconfined" else None
+        except OSError:
+            st = None
+        key = (profile, spec.privileged, spec.capabilities, st and (st.st_mtime_ns, st.st_size, st.st_ino))
+        if key not in self.programs:
+            self.programs[key] = security_for(spec)
+        return self.programs[key]
 
     def release(self, cid: str) -> None:
         for fd in self.pipes.pop(cid, {}).values():
@@ -194,14 +211,13 @@ def prewarm() -> None:
     shims share instead of in pages each shim copies."""
     import traceback  # noqa: F401 - shims import it on failure
 
-    from runtime.container.spec import ContainerSpec, Process
     from runtime.container.store import ContainerState
     from runtime.linux import capabilities, seccomp
 
     spec = ContainerSpec(process=Process(args=("true",)))
     ContainerSpec.from_json(json.loads(json.dumps(spec.to_json())))
     json.dumps(ContainerState().to_json())
-    seccomp.compile_rules(seccomp.load_profile(), capabilities.DOCKER_DEFAULT)
+    seccomp.program_for(str(seccomp.DEFAULT_PROFILE), capabilities.DOCKER_DEFAULT)
 
 
 def main(argv: list[str]) -> None:
@@ -216,7 +232,9 @@ def main(argv: list[str]) -> None:
     os.close(devnull)
     os.chdir("/")
     prewarm()
-    Server(StateRoot(Path(root), Path(run))).serve()
+    server = Server(StateRoot(Path(root), Path(run)))
+    server.security(ContainerSpec(process=Process(args=("true",))))  # the default program, generated once
+    server.serve()
     os._exit(0)
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from runtime.container import exec as cexec
 from runtime.container import health, restart
-from runtime.container.launch import LaunchError, LaunchPlan, launch
+from runtime.container.launch import LaunchError, LaunchPlan, Security, launch
 from runtime.container.logs import LogWriter, timestamp
 from runtime.container.spec import ContainerSpec
 from runtime.container.store import (
@@ -89,7 +89,8 @@ def init_binary() -> str | None:
 
 class Shim:
     def __init__(self, state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool = False,
-                 record: ContainerRecord | None = None) -> None:
+                 record: ContainerRecord | None = None, security: Security | None = None) -> None:
+        self.security = security
         self.store = ContainerStore(state)
         self.record = record or self.store.record(cid)
         self.spec: ContainerSpec = self.record.spec
@@ -143,7 +144,7 @@ class Shim:
             stdio = (stdin, self.pipes["out_w"], self.pipes["err_w"])
         plan = LaunchPlan(spec=spec, rootfs=Path(self.record.rootfs), etc_files=etc_files(self.store, self.cid),
                           joins=namespace_joins(self.store, self.record), cgroup=self.cgroup,
-                          init_binary=init_binary())
+                          init_binary=init_binary(), security=self.security)
         self.oom_before = self.cgroup.oom_kills()
         try:
             launched = launch(plan, stdio)
@@ -253,7 +254,7 @@ class Shim:
         r, w = os.pipe2(os.O_CLOEXEC)
         devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            ex = cexec.spawn(self.spec, self.pid, self.cgroup, proc, (devnull, w, w))
+            ex = cexec.spawn(self.spec, self.pid, self.cgroup, proc, (devnull, w, w), security=self.security)
         except Exception as exc:
             os.close(r)
             self.record_probe(timestamp(), -1, f"cannot run healthcheck: {exc}")
@@ -494,12 +495,12 @@ class Shim:
 
 
 def main(state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool,
-         record: ContainerRecord | None = None) -> None:
+         record: ContainerRecord | None = None, security: Security | None = None) -> None:
     """Entry point in the freshly forked shim process (never returns)."""
     code = 0
     try:
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
-        shim = Shim(state, cid, pipes, adopt=adopt, record=record)
+        shim = Shim(state, cid, pipes, adopt=adopt, record=record, security=security)
         path = shim.store.socket_path(cid)
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
