@@ -61,7 +61,10 @@ class Executor:
                 from compose.model import Network
 
                 net = Network(key=key, name=f"{project.name}_{key}")
-            record = nets.ensure(network_spec(project, net))
+            spec = network_spec(project, net)
+            if spec.name not in plan.networks and nets.find(spec.name) is not None:
+                continue  # already there: nothing to check twice
+            record = nets.ensure(spec)
             if record.name in plan.networks:
                 self.progress.event("Network", record.name, "Created")
 
