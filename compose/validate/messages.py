@@ -129,6 +129,9 @@ def _type_matches(kind: str, value: Any) -> bool:
 
 def suggest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
     """``did you mean 'image'?`` for a near miss among ``choices``."""
+    choices = [c for c in choices if isinstance(c, str)]
+    if not isinstance(word, str):
+        return None
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     if not close:
         lowered = {c.lower(): c for c in choices}

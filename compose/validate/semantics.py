@@ -57,6 +57,11 @@ class Project:
         return self.section("services")
 
 
+def _seq(value: Any) -> list[Any]:
+    """``value`` if it is a list, else nothing (the schema reports wrong shapes)."""
+    return value if isinstance(value, list) else []
+
+
 def _undefined(kind: str, name: str, defined: Collection[str]) -> tuple[str, str | None]:
     hint = suggest(name, defined)
     if hint is None:
@@ -65,7 +70,7 @@ def _undefined(kind: str, name: str, defined: Collection[str]) -> tuple[str, str
 
 
 def _service_ref(project: Project, path: Path, name: str, what: str) -> Iterator[Finding]:
-    if name in project.services:
+    if not isinstance(name, str) or name in project.services:
         return
     if name in project.disabled:
         yield Finding(path, f"{what} service {name!r}, which is not enabled by the active profiles",
@@ -103,10 +108,10 @@ def build_settings(project: Project, name: str, svc: Mapping[str, Any]) -> Itera
                     yield Finding(path, f"additional context refers to service {target!r}, which has no build")
     platforms = build.get("platforms")
     platform = svc.get("platform")
-    if platforms and platform and platform not in platforms:
+    if isinstance(platforms, list) and platforms and isinstance(platform, str) and platform \
+            and platform not in platforms:
         yield Finding((*here, "platforms"), f"must include the service's platform {platform!r}")
-    secrets = build.get("secrets") or ()
-    for i, ref in enumerate(secrets):
+    for i, ref in enumerate(_seq(build.get("secrets"))):
         source = ref.get("source") if isinstance(ref, Mapping) else ref
         if isinstance(source, str) and source not in project.section("secrets"):
             message, hint = _undefined("secret", source, list(project.section("secrets")))
@@ -120,9 +125,9 @@ def networks(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Fi
     if svc.get("network_mode"):
         yield Finding(("services", name, "network_mode"), "'network_mode' and 'networks' cannot both be set")
     defined = project.section("networks")
-    names = joined if isinstance(joined, list) else list(joined)
+    names = joined if isinstance(joined, list) else list(joined) if isinstance(joined, Mapping) else []
     for i, net in enumerate(names):
-        if net == "default" or net in defined:
+        if not isinstance(net, str) or net == "default" or net in defined:
             continue
         message, hint = _undefined("network", net, list(defined))
         key = i if isinstance(joined, list) else net
@@ -141,7 +146,7 @@ def healthcheck_test(project: Project, name: str, svc: Mapping[str, Any]) -> Ite
 def depends_on(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
     deps = svc.get("depends_on")
     if isinstance(deps, list):
-        deps = {d: {} for d in deps}
+        deps = {d: {} for d in deps if isinstance(d, str)}
     if not isinstance(deps, Mapping):
         return
     for dep, cfg in deps.items():
@@ -154,14 +159,14 @@ def depends_on(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[
 
 
 def links(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
-    for i, link in enumerate(svc.get("links") or ()):
+    for i, link in enumerate(_seq(svc.get("links"))):
         parts = str(link).split(":")
         target = parts[0] if len(parts) == 2 else str(link)
         yield from _service_ref(project, ("services", name, "links", i), target, "links to")
 
 
 def volumes_from(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
-    for i, ref in enumerate(svc.get("volumes_from") or ()):
+    for i, ref in enumerate(_seq(svc.get("volumes_from"))):
         ref = str(ref)
         if ref.startswith(CONTAINER_PREFIX):
             continue
@@ -186,7 +191,7 @@ def extends(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Fin
 
 
 def _references(svc: Mapping[str, Any], key: str) -> Iterator[tuple[int, str]]:
-    for i, ref in enumerate(svc.get(key) or ()):
+    for i, ref in enumerate(_seq(svc.get(key))):
         source = ref.get("source") if isinstance(ref, Mapping) else ref
         if isinstance(source, str):
             yield i, source
@@ -194,8 +199,9 @@ def _references(svc: Mapping[str, Any], key: str) -> Iterator[tuple[int, str]]:
 
 def resources(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
     """Named volumes, secrets, configs and models must be declared at the top level."""
-    for i, vol in enumerate(svc.get("volumes") or ()):
-        if isinstance(vol, Mapping) and vol.get("type") == "volume" and vol.get("source"):
+    for i, vol in enumerate(_seq(svc.get("volumes"))):
+        if isinstance(vol, Mapping) and vol.get("type") == "volume" and isinstance(vol.get("source"), str) \
+                and vol["source"]:
             source = vol["source"]
             if source not in project.section("volumes"):
                 message, hint = _undefined("volume", source, list(project.section("volumes")))
@@ -207,9 +213,9 @@ def resources(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[F
                 message, hint = _undefined(kind, source, list(defined))
                 yield Finding(("services", name, key, i), message, hint)
     models = svc.get("models")
-    names = models if isinstance(models, list) else list(models or ())
+    names = models if isinstance(models, list) else list(models) if isinstance(models, Mapping) else []
     for model in names:
-        if model not in project.section("models"):
+        if isinstance(model, str) and model not in project.section("models"):
             message, hint = _undefined("model", model, list(project.section("models")))
             yield Finding(("services", name, "models", model), message, hint)
 
@@ -327,7 +333,7 @@ def _is_ip(text: str) -> bool:
 
 
 def port_host_ips(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
-    for i, port in enumerate(svc.get("ports") or ()):
+    for i, port in enumerate(_seq(svc.get("ports"))):
         if isinstance(port, Mapping) and "host_ip" in port:
             ip = port["host_ip"]
             if not isinstance(ip, str) or not _is_ip(ip):
@@ -343,7 +349,7 @@ def device_requests(project: Project, name: str, svc: Mapping[str, Any]) -> Iter
 
 
 def develop_watch(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
-    for i, rule in enumerate(_get(svc, "develop", "watch") or ()):
+    for i, rule in enumerate(_seq(_get(svc, "develop", "watch"))):
         if isinstance(rule, Mapping) and rule.get("path") == "":
             yield Finding(("services", name, "develop", "watch", i, "path"), "must not be empty")
         if isinstance(rule, Mapping) and not rule.get("target") \
@@ -355,11 +361,11 @@ def develop_watch(project: Project, name: str, svc: Mapping[str, Any]) -> Iterat
 def mount_targets(project: Project, name: str, svc: Mapping[str, Any]) -> Iterator[Finding]:
     seen: dict[str, Path] = {}
     tmpfs = svc.get("tmpfs")
-    entries = [tmpfs] if isinstance(tmpfs, str) else list(tmpfs or ())
+    entries = [tmpfs] if isinstance(tmpfs, str) else _seq(tmpfs)
     found: list[tuple[Path, str]] = []
     for i, entry in enumerate(entries):
         found.append((("services", name, "tmpfs", i), str(entry).split(":", 1)[0]))
-    for i, vol in enumerate(svc.get("volumes") or ()):
+    for i, vol in enumerate(_seq(svc.get("volumes"))):
         if isinstance(vol, Mapping) and isinstance(vol.get("target"), str):
             found.append((("services", name, "volumes", i), vol["target"]))
     for path, target in found:

@@ -57,3 +57,25 @@ def test_mutated_examples(seed: int) -> None:
 def test_non_mapping_file(doc: object) -> None:
     with pytest.raises(ConfigError, match="the file must be a mapping"):
         validate_file(doc, SourceMap("compose.yaml"))
+
+
+SERVICE_KEYS = st.sampled_from(["image", "build", "links", "volumes_from", "depends_on", "networks", "volumes",
+                                "secrets", "configs", "models", "tmpfs", "deploy", "scale", "cpus", "mem_limit",
+                                "healthcheck", "develop", "ports", "gpus", "container_name", "network_mode",
+                                "ipc", "extends", "platform", "pids_limit", "blkio_config"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["web", "db"]), st.one_of(SCALARS, st.dictionaries(SERVICE_KEYS, VALUES,
+                                                                                          max_size=5)), max_size=2),
+    st.dictionaries(st.sampled_from(["volumes", "secrets", "configs", "networks", "models"]),
+                    st.dictionaries(st.sampled_from(["data", "s", "c"]), VALUES, max_size=2), max_size=3),
+)
+def test_semantic_rules_on_arbitrary_projects(services: dict[str, object], sections: dict[str, object]) -> None:
+    """Every rule (not just the first to fire) copes with any shape of data."""
+    from compose.validate.semantics import findings
+
+    for finding in findings({"services": services, **sections}, disabled=("off",)):
+        assert finding.message and "\n" not in finding.message
+        assert finding.path
