@@ -48,6 +48,65 @@ def our_mounts(run: Path) -> list[str]:
         return [line.split()[4] for line in f if line.split()[4].startswith(str(run))]
 
 
+class Tracker:
+    """What this test made on the host (bridges, veths, rule tags), so that the leak check
+    looks at exactly that and not at what other suites running at the same time make. The
+    names are collected from the records as they are saved (in this process), plus the
+    state files left at the end (written by subprocesses such as the CLI)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from runtime.network.records import NetworkStore
+
+        self.links: set[str] = set()
+        self.tags: set[str] = set()
+        save_network, save_endpoint = NetworkStore.save_network, NetworkStore.save_endpoint
+
+        def network(store, rec):  # type: ignore[no-untyped-def]
+            self.note_network(rec)
+            save_network(store, rec)
+
+        def endpoint(store, rec):  # type: ignore[no-untyped-def]
+            self.note_endpoint(rec)
+            save_endpoint(store, rec)
+
+        monkeypatch.setattr(NetworkStore, "save_network", network)
+        monkeypatch.setattr(NetworkStore, "save_endpoint", endpoint)
+
+    def note_network(self, rec) -> None:  # type: ignore[no-untyped-def]
+        from runtime.network.firewall import net_tag
+
+        self.links.add(rec.bridge)
+        self.tags.add(net_tag(rec.id))
+
+    def note_endpoint(self, rec) -> None:  # type: ignore[no-untyped-def]
+        from runtime.network.firewall import ctr_tag
+
+        self.links.update(a.veth for a in rec.attachments)
+        self.tags.add(ctr_tag(rec.container_id))
+
+    def leaks(self, root: Path, run: Path) -> dict[str, list[str]]:
+        from runtime.network.records import NetworkStore
+        from runtime.state import StateRoot
+
+        store = NetworkStore(StateRoot(root, run))
+        for rec in store.networks():
+            self.note_network(rec)
+        for ep in store.endpoints():
+            self.note_endpoint(ep)
+        return {
+            "links": sorted(self.links & set(our_links())),
+            "rules": sorted(line for line in our_rules() if any(t in line for t in self.tags)),
+            "mounts": our_mounts(run),
+            "resolver": [str(p) for p in (run / "network" / "dns.pid",) if p.exists()],
+            "records": [r.name for r in store.networks()] + [e.name for e in store.endpoints()],
+        }
+
+
+def forward_ok(before: str) -> bool:
+    """ip_forward is back as it was -- unless another suite's bridges still need it on."""
+    return Path("/proc/sys/net/ipv4/ip_forward").read_text() == before or bool(our_links())
+
+
 @pytest.fixture
 def net_env(tmp_path, monkeypatch):
     """A private state root and the test pool; checks afterwards that nothing leaked."""
@@ -59,18 +118,12 @@ def net_env(tmp_path, monkeypatch):
     monkeypatch.setenv("PYCOMPOSE_ADDRESS_POOLS", TEST_POOLS)
     monkeypatch.setenv("PYCOMPOSE_NETWORK_CONFIG", str(tmp_path / "absent.json"))
     before_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
-    before_links, before_rules = our_links(), our_rules()
+    tracker = Tracker(monkeypatch)
     yield root, run
-    leaks = {
-        "links": sorted(set(our_links()) - set(before_links)),
-        "rules": sorted(set(our_rules()) - set(before_rules)),
-        "mounts": our_mounts(run),
-        "resolver": [str(p) for p in (run / "network" / "dns.pid",) if p.exists()],
-    }
-    after_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
+    leaks = tracker.leaks(root, run)
     _force_cleanup(root, run)
     assert not any(leaks.values()), f"leaked: {leaks}"
-    assert after_forward == before_forward, "ip_forward not restored"
+    assert forward_ok(before_forward), "ip_forward not restored"
 
 
 def _force_cleanup(root: Path, run: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from runtime.state import StateRoot
-from tests.network.conftest import TEST_POOLS, our_links, our_mounts, our_rules
+from tests.network.conftest import TEST_POOLS, Tracker, forward_ok
 
 pytestmark = pytest.mark.integration
 
@@ -108,7 +108,8 @@ def lab(state_root, image_store, busybox, monkeypatch):
     # Unknown names go to a loopback port where nothing listens: never to the host's resolvers.
     monkeypatch.setenv("PYCOMPOSE_DNS_UPSTREAM", "127.0.0.1:9")
     monkeypatch.setenv("PYCOMPOSE_CGROUP_PARENT", f"pycompose-nettest-{os.getpid()}")
-    before = (our_links(), our_rules(), Path("/proc/sys/net/ipv4/ip_forward").read_text())
+    before_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
+    tracker = Tracker(monkeypatch)
     lab = Lab(state_root, image_store, busybox)
     try:
         yield lab
@@ -117,10 +118,9 @@ def lab(state_root, image_store, busybox, monkeypatch):
     from runtime.linux import cgroups
 
     cgroups.remove_parent(f"pycompose-nettest-{os.getpid()}")
-    after = (our_links(), our_rules(), Path("/proc/sys/net/ipv4/ip_forward").read_text())
-    assert after == before, "network resources left behind"
-    assert not our_mounts(state_root.run)
-    assert not (state_root.run / "network" / "dns.pid").exists(), "resolver still running"
+    leaks = tracker.leaks(state_root.root, state_root.run)
+    assert not any(leaks.values()), f"leaked: {leaks}"
+    assert forward_ok(before_forward), "ip_forward not restored"
 
 
 def wait_for(predicate, what: str, bound: float = 30.0):

@@ -8,8 +8,10 @@ import pytest
 
 from runtime.errors import Conflict
 from runtime.network.endpoints import ContainerNetworkRequest, EndpointManager, EndpointRequest
+from runtime.network.firewall import ctr_tag
 from runtime.network.networks import NetworkManager, NetworkSpec
 from runtime.network.ports import PortRequest
+from runtime.network.records import veth_name
 from runtime.state import StateRoot
 from tests.network.conftest import our_links, our_rules
 from tests.network.nsutil import Server, exchange
@@ -80,8 +82,7 @@ def test_published_ports(managers):
 
 def test_port_in_use_is_a_clear_error_and_leaves_nothing(managers):
     nets, eps = managers
-    nets.create(NetworkSpec("pc_default"))
-    links, rules = our_links(), our_rules()
+    net = nets.create(NetworkSpec("pc_default"))
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
@@ -91,7 +92,9 @@ def test_port_in_use_is_a_clear_error_and_leaves_nothing(managers):
                                               networks=(EndpointRequest("pc_default"),),
                                               ports=(PortRequest(80, str(port)),)))
     assert eps.store.endpoint("d" * 64) is None
-    assert (our_links(), our_rules()) == (links, rules)
+    assert veth_name("d" * 64, net.id) not in our_links()
+    assert not [line for line in our_rules() if ctr_tag("d" * 64) in line]
+    assert not eps.store.netns_path("d" * 64).exists()
     # a port another container of ours publishes is taken too
     port = free_port()
     eps.setup(ContainerNetworkRequest("e" * 64, "pc-a-1", service="a", networks=(EndpointRequest("pc_default"),),

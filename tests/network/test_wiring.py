@@ -149,3 +149,40 @@ def test_setup_again_keeps_addresses_and_repairs(managers):
     eps.teardown("a" * 64)
     netns.remove(path)
     nets.remove("again")
+
+
+def test_concurrent_setups_and_teardowns(managers):
+    """compose up starts containers in parallel: distinct addresses, one resolver, no leak."""
+    import threading
+
+    nets, eps = managers
+    rec = nets.create(NetworkSpec("busy"))
+    ids = [f"{i:02d}" * 32 for i in range(8)]
+    errors: list[BaseException] = []
+
+    def run(fn, *args) -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def start(cid: str) -> None:
+        eps.setup(ContainerNetworkRequest(cid, f"busy-{cid[:2]}", service="busy",
+                                          networks=(EndpointRequest("busy"),)))
+
+    threads = [threading.Thread(target=run, args=(start, cid)) for cid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    addresses = [eps.get(cid).attachments[0].ipv4 for cid in ids]
+    assert len(set(addresses)) == len(ids)
+    assert all(ipaddress.ip_address(a) in rec.subnets[0].subnet for a in addresses)
+    threads = [threading.Thread(target=run, args=(eps.teardown, cid)) for cid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    nets.remove("busy")

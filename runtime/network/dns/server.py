@@ -265,6 +265,9 @@ async def serve(store: NetworkStore, ready: Callable[[], None]) -> None:
                 conn, _ = await control.accept()
                 with conn:
                     line = await conn.recv(64)
+                    if line.strip() == b"ping":
+                        await conn.send(b"pong\n")
+                        continue
                     if line.strip() != b"reload":
                         await conn.send(b"error\n")
                         continue
@@ -279,16 +282,28 @@ async def serve(store: NetworkStore, ready: Callable[[], None]) -> None:
             pid_path(store).unlink()
 
 
-def _acquire(lock: FileLock, wait: float = 5.0) -> bool:
-    """The resolver lock; a resolver that is just exiting releases it within ``wait``."""
+def _acquire(lock: FileLock, store: NetworkStore, wait: float = 5.0) -> bool:
+    """The resolver lock. Held by a live resolver (it answers ``ping``): False at once; held
+    by one that is just exiting: it is released within ``wait``."""
     import time
 
     deadline = time.monotonic() + wait
     while not lock.acquire(blocking=False):
-        if time.monotonic() > deadline:
+        if _answers(store) or time.monotonic() > deadline:
             return False
         time.sleep(0.01)
     return True
+
+
+def _answers(store: NetworkStore) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(1.0)
+            s.connect(str(control_path(store)))
+            s.sendall(b"ping\n")
+            return s.recv(16).strip() == b"pong"
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.detach:
         os.setsid()
     lock = FileLock(store.run / "dns.lock")
-    if not _acquire(lock):
+    if not _acquire(lock, store):
         os.write(write_end, b"ready")  # another resolver serves this state root
         os.close(write_end)
         return 0
