@@ -107,6 +107,18 @@ def read_file(name: str, stdin: str | None = None) -> str:
         raise ConfigError(f"open {name}: {exc.strerror}") from None
 
 
+def _validate_extended(raw: Any, data: dict[str, Any], source: SourceMap) -> None:
+    """Check services that ``extends`` built: what they took from a base (of another
+    file, not validated on its own) must be valid too."""
+    services = raw.get("services") if isinstance(raw, dict) else None
+    if not isinstance(services, dict):
+        return
+    built = {n: data["services"][n] for n, s in services.items()
+             if isinstance(s, dict) and "extends" in s and n in (data.get("services") or {})}
+    if built:
+        validate_file({"services": built}, source)
+
+
 def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> dict[str, Any]:
     from compose.loader import extends, include
     from compose.loader.transform import canonical
@@ -123,6 +135,8 @@ def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> 
     ctx.provenance.record(source)
     if ctx.extends:
         data = extends.apply_extends(data, name, source, resets, ctx)
+        if ctx.validate:
+            _validate_extended(doc.data, merging.enforce_unicity(data), source)
     merged = merging.apply_resets(merged, resets)
     if ctx.include:
         data = include.apply_include(data, name, source, ctx.but(included=(*ctx.included, name)))
