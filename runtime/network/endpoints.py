@@ -244,11 +244,18 @@ class EndpointManager:
             raise NotFound(f"network_mode {mode}: container {target_id} has no network (is it running?)")
         if target.mode == "host" or not target.netns:
             raise InvalidState(f"network_mode {mode}: that container uses the host's network")
-        return EndpointRecord(netns=target.netns, owns_netns=False, files=target.files, **common)  # type: ignore[arg-type]
+        # The other container's names files, copied where the runtime mounts this one's (when given).
+        files = req.files_dir or target.files
+        return EndpointRecord(netns=target.netns, owns_netns=False, files=files, **common)  # type: ignore[arg-type]
 
     # steps 2-4
     def _build(self, req: ContainerNetworkRequest, rec: EndpointRecord, records: Sequence[NetworkRecord]) -> None:
         if rec.mode.startswith("container:"):
+            target = self.store.endpoint(rec.mode.partition(":")[2])
+            if target is not None and target.files != rec.files:
+                for name in ("hosts", "resolv.conf"):
+                    with contextlib.suppress(FileNotFoundError):
+                        atomic_write(Path(rec.files) / name, (Path(target.files) / name).read_bytes(), sync=False)
             return
         if rec.netns and rec.owns_netns:
             netns.create(Path(rec.netns))
