@@ -18,7 +18,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +74,8 @@ def remember_valid(key: str, directory: Path | None = None) -> None:
     directory = directory if directory is not None else cache_dir()
     if directory is None:
         return
+    import tempfile  # only on a miss: keeps the import off the common path
+
     target = directory / key[:2] / key
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

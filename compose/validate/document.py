@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compose.errors import ConfigError
 from compose.loader.yamlsource import Override, Reset, SourceMap
 from compose.validate import cache
-from compose.validate.messages import Problem, best_error, describe
 from compose.validate.schema import fast_check, schema_digest, validator
+
+if TYPE_CHECKING:
+    from compose.validate.messages import Problem
 
 Path = tuple[str | int, ...]
 
@@ -71,6 +73,8 @@ def validate_file(data: Any, source: SourceMap) -> None:
     if cache.is_known_valid(key):
         return
     if not fast_check()(plain):
+        from compose.validate.messages import best_error, describe
+
         err = best_error(validator().iter_errors(plain))
         if err is not None:
             raise to_error(describe(err), source, data)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compose.errors import ConfigError, format_path
-from compose.validate.messages import suggest
 
 Path = tuple[str | int, ...]
 Locator = Callable[[tuple[Any, ...]], "tuple[str, int, int] | None"]
@@ -63,6 +62,8 @@ def _seq(value: Any) -> list[Any]:
 
 
 def _undefined(kind: str, name: str, defined: Collection[str]) -> tuple[str, str | None]:
+    from compose.validate.messages import suggest  # only when there is something to report
+
     hint = suggest(name, defined)
     if hint is None:
         hint = f"defined {kind}s: " + ", ".join(sorted(defined)) if defined else f"no {kind}s are defined"
