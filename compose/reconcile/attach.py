@@ -40,6 +40,11 @@ class LogPrinter:
             self.out.write(f"{head}{stamp}{text.rstrip(chr(10))}\n")
             self.out.flush()
 
+    def raw(self, text: str) -> None:
+        with self.lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
 
 @dataclass
 class Attached:
@@ -48,6 +53,8 @@ class Attached:
     printer: LogPrinter
     exit_code: Callable[[str], int]  # container ID -> exit code (after it stopped)
     exited: list[tuple[ContainerView, int]] = field(default_factory=list)
+    # services others wait on with service_completed_successfully: their exit is expected, not a reason to abort
+    one_shot: frozenset[str] = frozenset()
 
     async def _follow(self, c: ContainerView, index: int, done: trio.MemorySendChannel) -> None:
         def emit(entry: object) -> None:
@@ -55,8 +62,7 @@ class Attached:
 
         await trio.to_thread.run_sync(self.follow, c.id, emit, abandon_on_cancel=True)
         code = await trio.to_thread.run_sync(self.exit_code, c.id)
-        if self.printer.prefix:
-            self.printer.line(c.name, index, f"exited with code {code}")
+        self.printer.raw(f"{c.name} exited with code {code}")
         self.exited.append((c, code))
         await done.send((c, code))
 
@@ -87,7 +93,7 @@ class Attached:
             left = len(self.containers)
             async for c, code in recv:
                 left -= 1
-                if abort_on_exit:
+                if abort_on_exit and not (c.service in self.one_shot and code == 0):
                     result = ("abort", (c, code))
                     break
                 if left == 0:

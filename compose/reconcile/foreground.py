@@ -51,8 +51,10 @@ async def run_attached(session: Session, names: Iterable[str], progress: Progres
             progress.message("Gracefully Stopping... press Ctrl+C again to force")
         await life.stop(names)
 
+    one_shot = frozenset(dep.target for name in names for dep in session.graph.dependencies(name).values()
+                         if dep.condition == "service_completed_successfully")
     attached = Attached(containers, rt.containers.follow_logs, printer,
-                        lambda cid: rt.containers.get(cid).state.exit_code)
+                        lambda cid: rt.containers.get(cid).state.exit_code, one_shot=one_shot)
     outcome, detail = await attached.run(abort_on_exit=args.abort_on_container_exit or args.abort_on_container_failure,
                                          on_interrupt=interrupt)
     if outcome == "abort":
