@@ -99,3 +99,24 @@ def test_records_round_trip():
                         ports=(PortBinding(80, "tcp", "", 8080),))
     assert EndpointRecord.from_json(ep.to_json()) == ep
     assert ep.ports[0].render() == "0.0.0.0:8080->80/tcp"
+
+
+def test_facade_exports_are_pinned():
+    import runtime.api.networks as api
+
+    assert sorted(api.__all__) == [
+        "ContainerNetwork", "ContainerNetworkRequest", "EndpointRecord", "EndpointRequest", "IpamRequest",
+        "NetworkConfig", "NetworkRecord", "NetworkSpec", "Networks", "PortBinding", "PortRequest", "Subnet",
+    ]
+    assert all(hasattr(api, name) for name in api.__all__)
+
+
+def test_facade_import_stays_light():
+    """compose imports the facade at module level: no trio, dnslib or pyroute2 on import."""
+    import subprocess
+    import sys
+
+    code = ("import sys, runtime.api.networks; "
+            "print(sorted(m for m in ('trio', 'dnslib', 'pyroute2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
