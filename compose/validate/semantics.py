@@ -5,8 +5,10 @@ long syntax everywhere). Each rule is one function in the ``SERVICE_RULES`` or
 ``PROJECT_RULES`` table that yields :class:`Finding` s; :func:`check_project` raises
 the first as a located :class:`ConfigError`.
 
-The rules follow what Docker Compose refuses after loading (compose-go
-``checkConsistency``), with messages that name the exact key. References to other
+The rules follow what Docker Compose refuses after loading (compose-go's
+``checkConsistency`` and ``validation`` package, and the container-name check of
+``docker compose config``), with messages that name the exact key; each rule has a
+test case that Docker Compose itself is asked about (``tests/validate/test_semantics.py``). References to other
 services are checked per kind (``links``, ``volumes_from``, ``network_mode``, ...)
 so the message says which reference is wrong. Dependency cycles are checked
 elsewhere (``compose.graph``).
@@ -105,7 +107,7 @@ def build_settings(project: Project, name: str, svc: Mapping[str, Any]) -> Itera
                 path = (*here, "additional_contexts", ctx)
                 if target not in project.services:
                     yield from _service_ref(project, path, target, "additional context refers to")
-                elif project.services[target].get("build") is None:
+                elif not isinstance(project.services[target], Mapping) or project.services[target].get("build") is None:
                     yield Finding(path, f"additional context refers to service {target!r}, which has no build")
     platforms = build.get("platforms")
     platform = svc.get("platform")
