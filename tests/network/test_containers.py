@@ -99,6 +99,15 @@ class Lab:
 
 @pytest.fixture
 def lab(state_root, image_store, busybox, monkeypatch):
+    yield from _lab(state_root, image_store, busybox, monkeypatch)
+
+
+@pytest.fixture
+def debian_lab(state_root, image_store, debian, monkeypatch):
+    yield from _lab(state_root, image_store, debian, monkeypatch)
+
+
+def _lab(state_root, image_store, image, monkeypatch):
     if os.geteuid() != 0:
         pytest.skip("needs root")
     monkeypatch.setenv("PYCOMPOSE_ADDRESS_POOLS", TEST_POOLS)
@@ -108,7 +117,7 @@ def lab(state_root, image_store, busybox, monkeypatch):
     monkeypatch.setenv("PYCOMPOSE_CGROUP_PARENT", f"pycompose-nettest-{os.getpid()}")
     before_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
     tracker = Tracker(monkeypatch)
-    lab = Lab(state_root, image_store, busybox)
+    lab = Lab(state_root, image_store, image)
     try:
         yield lab
     finally:
@@ -200,3 +209,50 @@ def test_network_modes_with_real_containers(lab):
     host_links = [line.split(":")[1].strip() for line in out.splitlines() if "link/" in line]
     assert "lo" in host_links and len(host_links) > 1  # the host's interfaces, not a namespace's
     assert "127.0.0.1\tgw.test" in out
+
+
+ECHO_SERVER = """
+import socket, threading
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 9001))
+    while True:
+        data, peer = s.recvfrom(100); s.sendto(b"udp-echo:" + data, peer)
+threading.Thread(target=udp, daemon=True).start()
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind(("0.0.0.0", 9000)); t.listen()
+while True:
+    c, _ = t.accept(); c.sendall(b"tcp-echo:" + c.recv(100)); c.close()
+"""
+
+CLIENT = """
+import socket, time
+def resolve(name):
+    return sorted({a[4][0] for a in socket.getaddrinfo(name, None, socket.AF_INET)})
+for name in ("db", "n-db-1", "store", "api"):
+    print(name, "=", ",".join(resolve(name)))
+for attempt in range(100):
+    try:
+        c = socket.create_connection(("store", 9000), timeout=5); break
+    except OSError:
+        time.sleep(0.1)
+c.sendall(b"hello"); print(c.recv(100).decode())
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(5)
+u.sendto(b"hello", ("db", 9001)); print(u.recvfrom(100)[0].decode())
+"""
+
+
+def test_debian_services_resolve_with_libc_and_exchange_tcp_udp(debian_lab):
+    """glibc's resolver (resolv.conf -> 127.0.0.11): service, container name, alias, replicas."""
+    from runtime.api.networks import EndpointRequest, NetworkSpec
+
+    lab = debian_lab
+    lab.networks.create(NetworkSpec("n_default"))
+    net = (EndpointRequest("n_default", aliases=("store",)),)
+    lab.run("n-db-1", f"exec python3 -c '{ECHO_SERVER}'", service="db", networks=net)
+    for i in (1, 2):
+        lab.run(f"n-api-{i}", "sleep 60", service="api", networks=(EndpointRequest("n_default"),))
+    lab.run("n-web-1", f"exec python3 -c '{CLIENT}'", service="web", networks=(EndpointRequest("n_default"),))
+    out = lab.output("n-web-1")
+    db = lab.ip("n-db-1")
+    assert f"db = {db}" in out and f"n-db-1 = {db}" in out and f"store = {db}" in out, out
+    assert f"api = {','.join(sorted([lab.ip('n-api-1'), lab.ip('n-api-2')]))}" in out, out
+    assert "tcp-echo:hello" in out and "udp-echo:hello" in out, out
