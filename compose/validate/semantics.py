@@ -278,8 +278,13 @@ def scale_and_limits(project: Project, name: str, svc: Mapping[str, Any]) -> Ite
     if replicas is not None and replicas < 0:
         yield Finding((*here, "deploy", "replicas"), "must be greater than or equal to 0")
     for key, where, convert in _DEPLOY_TWINS:
-        mine, theirs = convert(svc.get(key)), convert(_get(deploy, *where))
-        if mine and theirs is not None and not math.isclose(mine, theirs, rel_tol=1e-6):
+        mine, section = convert(svc.get(key)), _get(deploy, *where[:-1])
+        if not mine or not isinstance(section, Mapping):
+            continue
+        # Once deploy sets limits (or reservations), an unset twin counts as 0 and differs.
+        raw = section.get(where[-1])
+        theirs = 0.0 if raw is None else convert(raw)
+        if theirs is not None and not math.isclose(mine, theirs, rel_tol=1e-6):
             dotted = ".".join(("deploy", *where))
             yield Finding((*here, key), f"{key!r} and {dotted!r} are set to different values")
     count = scale if scale is not None else replicas if replicas is not None else 1

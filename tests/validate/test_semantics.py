@@ -194,6 +194,26 @@ services:
 services:
   web: {image: x, mem_limit: 1g, deploy: {resources: {limits: {memory: 512m}}}}
 """, (("services", "web", "mem_limit"), "different values")),
+    "cpus with deploy limits that do not set cpus": ("""
+services:
+  web: {image: x, cpus: 0.5, deploy: {resources: {limits: {memory: 1g}}}}
+""", (("services", "web", "cpus"), "different values")),
+    "mem_reservation with deploy reservations that do not set memory": ("""
+services:
+  web: {image: x, mem_reservation: 1g, deploy: {resources: {reservations: {cpus: "1"}}}}
+""", (("services", "web", "mem_reservation"), "different values")),
+    "pids_limit with deploy limits that do not set pids": ("""
+services:
+  web: {image: x, pids_limit: -1, deploy: {resources: {limits: {cpus: "1"}}}}
+""", (("services", "web", "pids_limit"), "different values")),
+    "cpus with deploy but no limits": ("""
+services:
+  web: {image: x, cpus: 0.5, deploy: {replicas: 1, resources: {reservations: {memory: 1g}}}}
+""", None),
+    "cpus zero with deploy limits": ("""
+services:
+  web: {image: x, cpus: 0, deploy: {resources: {limits: {cpus: "1"}}}}
+""", None),
     "watch sync without target": ("""
 services:
   web: {image: x, develop: {watch: [{path: ./src, action: sync}]}}
