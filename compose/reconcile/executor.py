@@ -95,7 +95,7 @@ class Executor:
         rt = self.session.rt
         stopping.stop(rt.containers, c.id, self.timeout)
         rt.containers.remove(c.id, force=True)
-        rt.networks.teardown(c.id)
+        rt.teardown(c.id)
 
     def _create(self, service: Service, action: ContainerAction, previous: ContainerView | None) -> str:
         image = resolve_image(self.session, service)

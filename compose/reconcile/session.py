@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,13 @@ class Runtime:
     networks: Networks
     volumes: Volumes
     images: ImageStore
+    # Network teardowns run one at a time: concurrent ones race on the embedded resolver's
+    # "still needed?" decision (one sees the last endpoint go while another still counts it).
+    teardown_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
+
+    def teardown(self, container_id: str) -> None:
+        with self.teardown_lock:
+            self.networks.teardown(container_id)
 
     @classmethod
     def open(cls, state: StateRoot | None = None) -> Runtime:
