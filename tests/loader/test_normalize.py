@@ -148,7 +148,7 @@ def test_typed_fields(fields: dict, expected: dict) -> None:
     ({"stop_grace_period": "soon"}, "invalid duration"),
     ({"extra_hosts": ["nohost"]}, "missing IP"),
     ({"environment": ["A =1"]}, "trailing space"),
-    ({"command": "echo 'x"}, "unterminated"),
+    ({"command": "echo 'x"}, "invalid command line"),
 ])
 def test_bad_values(fields: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:

@@ -55,14 +55,20 @@ def test_file_mode(value: object, expected: str) -> None:
     ("a | b", ["a"]),
     ("'' x", ["", "x"]),
     ("  ", []),
+    ("a\\nb", ["anb"]),
+    ("2>&1", []),
+    ("cmd 2>&1", ["cmd"]),
+    ("echo $(date) `x`", ["echo", "$(date)", "`x`"]),
+    ("a)b)", ["a)b)"]),
 ])
 def test_split_command(line: str, expected: list[str]) -> None:
     assert v.split_command(line) == expected
 
 
-def test_unterminated_quote() -> None:
+@pytest.mark.parametrize("line", ["echo 'oops", 'say "hi', "a\\", "(x)", "f $(a", "`x", "a)b"])
+def test_unbalanced_command_lines(line: str) -> None:
     with pytest.raises(v.CastError):
-        v.split_command("echo 'oops")
+        v.split_command(line)
 
 
 @pytest.mark.parametrize(("value", "expected"), [

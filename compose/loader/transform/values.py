@@ -163,58 +163,74 @@ def _go_float(value: float) -> str:
     return f"{sign}{body}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
 
 
-_STOP = set(";&|<>")
+_STOP = frozenset(";&|<>")
+_SPACE = frozenset(" \t\r\n")
+_NO_ARG, _WORD, _QUOTED = 0, 1, 2
 
 
 def split_command(line: str) -> list[str]:
-    """A command line -> its words (quotes and backslashes as a POSIX shell reads them).
+    """A command line -> its words, as Docker Compose splits ``command``/``entrypoint``.
 
-    The line ends at the first unquoted ``;``, ``&``, ``|``, ``<`` or ``>``, as in
-    Docker Compose. An unterminated quote is an error.
+    Quotes work as in a POSIX shell and a backslash takes the next character as it is
+    (also inside double quotes); the line ends at the first unquoted ``;``, ``&``,
+    ``|``, ``<`` or ``>`` (a word of digits just before ``>``, a redirected descriptor,
+    is dropped). ``$(...)`` and backquotes are kept as text; any other ``(`` and an
+    unbalanced quote, backquote or parenthesis are errors.
     """
     words: list[str] = []
-    buf: list[str] = []
-    in_word = False
-    single = double = escaped = False
+    buf = ""
+    got = _NO_ARG
+    escaped = single = double = back = dollar = False
+
+    def refuse() -> CastError:
+        return CastError(f"invalid command line {line!r}", "unbalanced quote, backslash or parenthesis")
+
     for char in line:
         if escaped:
-            buf.append(char)
-            in_word = True
-            escaped = False
+            buf += char
+            escaped, got = False, _WORD
             continue
         if char == "\\":
             if single:
-                buf.append(char)
+                buf += char
             else:
                 escaped = True
             continue
-        if single:
-            if char == "'":
-                single = False
-            else:
-                buf.append(char)
+        if char in _SPACE:
+            if single or double or back or dollar:
+                buf += char
+            elif got != _NO_ARG:
+                words.append(buf)
+                buf, got = "", _NO_ARG
             continue
-        if double:
-            if char == '"':
-                double = False
-            else:
-                buf.append(char)
+        if char == "`" and not (single or double or dollar):
+            back = not back
+        elif char == ")" and not (single or double or back):
+            dollar = not dollar
+        elif char == "(" and not (single or double or back):
+            if dollar or not buf.endswith("$"):
+                raise refuse()
+            dollar = True
+            buf += char
             continue
-        if char == "'":
-            single = in_word = True
-        elif char == '"':
-            double = in_word = True
-        elif char in " \t\r\n":
-            if in_word:
-                words.append("".join(buf))
-                buf, in_word = [], False
-        elif char in _STOP:
+        elif char == '"' and not (single or dollar):
+            if double:
+                got = _QUOTED
+            double = not double
+            continue
+        elif char == "'" and not (double or dollar):
+            if single:
+                got = _QUOTED
+            single = not single
+            continue
+        elif char in _STOP and not (single or double or back or dollar):
+            if char == ">" and buf[:1].isdigit():
+                got = _NO_ARG
             break
-        else:
-            buf.append(char)
-            in_word = True
-    if single or double or escaped:
-        raise CastError(f"invalid command line {line!r}: unterminated quote or escape")
-    if in_word:
-        words.append("".join(buf))
+        got = _WORD
+        buf += char
+    if got != _NO_ARG:
+        words.append(buf)
+    if escaped or single or double or back or dollar:
+        raise refuse()
     return words
