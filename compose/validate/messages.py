@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,20 +155,22 @@ def _branches(err: Any) -> dict[int, list[Any]]:
     return out
 
 
-def _rejects_type(branch_errors: Sequence[Any], base_depth: int) -> bool:
-    return any(e.validator == "type" and len(e.absolute_path) == base_depth for e in branch_errors)
+def _fits(branch: Any, value: Any) -> bool:
+    """Whether an alternative accepts the value's type (at its own level, nested
+    alternatives included); an alternative without a type constraint fits anything."""
+    types = accepted_types(branch)
+    return not types or any(_type_matches(t, value) for t in types)
 
 
 def refine(err: Any) -> Any:
     """The most specific error under ``err`` (``err`` itself unless it is a oneOf/anyOf)."""
     if err.validator not in ("oneOf", "anyOf") or not err.context:
         return err
-    base = len(err.absolute_path)
     branches = _branches(err)
-    fitting = [errs for errs in branches.values() if not _rejects_type(errs, base)]
-    if not fitting:
-        return err  # no alternative takes this type: reported as a type error by _one_of
+    fitting = [branches.get(i, []) for i, branch in enumerate(err.validator_value) if _fits(branch, err.instance)]
     candidates = [refine(e) for errs in fitting for e in errs]
+    if not candidates:
+        return err  # no alternative takes this type: reported as a type error by _one_of
     return max(candidates, key=_depth)
 
 

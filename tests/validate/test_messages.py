@@ -159,3 +159,16 @@ def test_extensions_are_accepted_everywhere_the_spec_allows() -> None:
         "c.yaml",
     )
     validate_file(doc.data, doc.source)
+
+
+def test_nested_alternatives_are_followed_by_type() -> None:
+    from jsonschema import Draft7Validator
+
+    from compose.validate.messages import best_error, describe
+
+    node = {"oneOf": [{"type": "string"}, {"oneOf": [{"type": "array", "items": {"type": "string"}},
+                                                     {"type": "null"}]}]}
+    problem = describe(best_error(Draft7Validator(node).iter_errors([1])))
+    assert (problem.path, problem.message) == ((0,), "must be a string, not an integer (1)")
+    problem = describe(best_error(Draft7Validator(node).iter_errors(5)))
+    assert problem.message == "the file must be a string, a list or null, not an integer (5)"
