@@ -17,6 +17,7 @@ from compose.errors import ConfigError
 from compose.loader.yamlsource import Override, Path, Reset, SourceMap
 
 from .ports import PortSyntaxError, parse_port
+from .values import go_string
 from .volumes import VolumeSyntaxError, parse_volume
 
 
@@ -61,11 +62,7 @@ def non_empty_list(value: Any, path: Path, ctx: Context) -> Any:
 
 def string_or_x(value: Any, path: Path, ctx: Context) -> Any:
     """``provenance: true`` -> ``"true"`` (Go's ``fmt.Sprint``)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return value if isinstance(value, str) else go_string(value)
 
 
 def key_value(value: Any, path: Path, ctx: Context) -> Any:
