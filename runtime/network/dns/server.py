@@ -7,9 +7,10 @@ that started it and sees every later change when told to ``reload`` over its con
 socket (``<run>/network/dns.sock``).
 
 For each container namespace it opens a UDP and a TCP socket on 127.0.0.11 *inside that
-namespace* (a thread joins the namespace, creates the sockets, and leaves; the sockets
-stay in it), at free ports, and a DNAT rule in the namespace sends 127.0.0.11:53 there,
-so that port 53 stays free for a DNS server of the container's own, as with Docker. Queries it cannot answer
+namespace* (the thread joins the namespace, creates the sockets, and returns; the sockets
+stay in it), at free ports, and a DNAT rule in the namespace (``redirect``) sends
+127.0.0.11:53 there, so that port 53 stays free for a DNS server of the container's own,
+as with Docker. Queries it cannot answer
 are forwarded from the host's namespace to the upstream servers: the container's
 ``dns``, else the configured upstream, else the host's resolv.conf servers.
 
@@ -23,17 +24,16 @@ import argparse
 import contextlib
 import errno
 import os
-import shutil
 import socket
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import trio
 
+from runtime.errors import RuntimeFailure
 from runtime.network import netns
-from runtime.network.dns import names
+from runtime.network.dns import names, redirect
 from runtime.network.dns.answer import Forward, Rotor, answer, servfail
 from runtime.network.dns.control import control_path, pid_path
 from runtime.network.host import host_resolvers
@@ -63,30 +63,15 @@ class Served:
 
 def _open_sockets() -> tuple[socket.socket, socket.socket]:
     """In the container's namespace: UDP and TCP sockets on 127.0.0.11 at free ports, and
-    DNAT rules sending 127.0.0.11:53 to them -- port 53 stays free for the container's own
-    servers (Docker does the same). Without iptables, the sockets take port 53 itself."""
-    nat = shutil.which("iptables-restore")
-    port = 0 if nat else LISTEN[1]
+    the redirect of 127.0.0.11:53 to them (``redirect``)."""
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        udp.bind((LISTEN[0], port))
+        udp.bind((LISTEN[0], 0))
         tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind((LISTEN[0], port))
+        tcp.bind((LISTEN[0], 0))
         tcp.listen(64)
-        if nat:
-            rules = (f"*nat\n"
-                     f"-A OUTPUT -d {LISTEN[0]}/32 -p udp --dport 53 -j DNAT "
-                     f"--to-destination {LISTEN[0]}:{udp.getsockname()[1]}\n"
-                     f"-A OUTPUT -d {LISTEN[0]}/32 -p tcp --dport 53 -j DNAT "
-                     f"--to-destination {LISTEN[0]}:{tcp.getsockname()[1]}\n"
-                     f"COMMIT\n")
-            # Forked from this thread, iptables-restore runs in the container's namespace;
-            # the rules die with the namespace.
-            proc = subprocess.run([nat, "-w", "--noflush"], input=rules, text=True, capture_output=True,
-                                  check=False)
-            if proc.returncode != 0:
-                raise OSError(errno.EIO, f"iptables-restore in the container namespace: {proc.stderr.strip()}")
+        redirect.install({"udp": udp.getsockname()[1], "tcp": tcp.getsockname()[1]})
     except BaseException:
         udp.close()
         tcp.close()
@@ -114,7 +99,7 @@ class Resolver:
         for path in set(askers) - set(self.served):
             try:
                 udp, tcp = netns.inside(path, _open_sockets)
-            except OSError as exc:
+            except (OSError, RuntimeFailure) as exc:
                 print(f"dns: cannot listen in {path}: {exc}", file=sys.stderr)
                 continue
             served = Served(trio.socket.from_stdlib_socket(udp), trio.socket.from_stdlib_socket(tcp))
