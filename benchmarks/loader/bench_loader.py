@@ -107,24 +107,46 @@ def _python(code: str, args: Sequence[str], cache: str) -> dict[str, float]:
     return json.loads(run.stdout)
 
 
+OURS = "pycompose config -q (cache warm)"
+THEIRS = "docker-compose config -q"
+
+
 def _median(samples: list[dict[str, float]], key: str) -> float:
     return statistics.median(s[key] for s in samples)
 
 
-def _process(argv: Sequence[str], cwd: Path, runs: int, env: dict[str, str]) -> tuple[float, float] | None:
-    """Median wall time and median CPU time (user + system) of running ``argv``."""
-    walls, cpus = [], []
+Timing = tuple[float, float]  # median wall seconds, median CPU seconds (user + system)
+
+
+def _run_once(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> Timing | None:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.stderr.write(f"{' '.join(argv)} failed: {proc.stderr.strip()[:300]}\n")
+        return None
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _processes(commands: dict[str, tuple[list[str], dict[str, str]]], cwd: Path, runs: int) -> dict[str, Timing | None]:
+    """Run the commands in turn, ``runs`` rounds, so that all of them see the same machine
+    load; the median wall and CPU time of each."""
+    samples: dict[str, list[Timing] | None] = {name: [] for name in commands}
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True)
-        walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
-        if proc.returncode != 0:
-            sys.stderr.write(f"{' '.join(argv)} failed: {proc.stderr.strip()[:300]}\n")
-            return None
-    return statistics.median(walls), statistics.median(cpus)
+        for name, (argv, env) in commands.items():
+            if samples[name] is None:
+                continue
+            timing = _run_once(argv, cwd, env)
+            if timing is None:
+                samples[name] = None
+            else:
+                samples[name].append(timing)  # type: ignore[union-attr]
+    return {
+        name: None if not got else (statistics.median(t[0] for t in got), statistics.median(t[1] for t in got))
+        for name, got in samples.items()
+    }
 
 
 def _oracle() -> Path | None:
@@ -178,20 +200,17 @@ def main() -> int:
             sys.stderr.write(f"load_project not measured: {exc.stderr.strip().splitlines()[-1:]}\n")
 
         env = _environ(PYCOMPOSE_CACHE=cache)
-        ours: tuple[float, float] | None = None
-        processes: list[tuple[str, tuple[float, float] | None]] = []
+        commands: dict[str, tuple[list[str], dict[str, str]]] = {}
         if _has_config_command():
             argv = [sys.executable, "-m", "compose", "-f", str(compose), "config", "-q"]
-            _process(argv, project, 1, env)  # fill the cache
-            ours = _process(argv, project, args.runs, env)
-            processes.append(("pycompose config -q (cache warm)", ours))
-            cold_env = {**env, "PYCOMPOSE_CACHE": "off"}
-            processes.append(("pycompose config -q (no cache)", _process(argv, project, args.runs, cold_env)))
-        theirs: tuple[float, float] | None = None
+            _run_once(argv, project, env)  # fill the cache
+            commands[OURS] = (argv, env)
+            commands["pycompose config -q (no cache)"] = (argv, {**env, "PYCOMPOSE_CACHE": "off"})
         oracle = _oracle()
         if oracle is not None:
-            theirs = _process([str(oracle), "-f", str(compose), "config", "-q"], project, args.runs, env)
-            processes.append(("docker-compose config -q", theirs))
+            commands[THEIRS] = ([str(oracle), "-f", str(compose), "config", "-q"], env)
+        processes = list(_processes(commands, project, args.runs).items())
+        ours, theirs = dict(processes).get(OURS), dict(processes).get(THEIRS)
         width = max(len(name) for name, _ in [*rows, *processes])
         print(f"{args.services} services, {len(compose.read_text().splitlines())} lines, median of {args.runs}")
         print(f"{'in-process step'.ljust(width)}  ms")
