@@ -424,15 +424,16 @@ class Containers:
     # ---- exec ------------------------------------------------------------------------------------
     def exec(self, ref: str, args: tuple[str, ...], *, env: tuple[str, ...] = (), user: str | None = None,
              workdir: str | None = None, tty: bool = False, interactive: bool = False,
-             stdio: tuple[int, int, int] | None = None) -> int:
-        """Run ``args`` in the running container in the foreground; its exit code."""
+             stdio: tuple[int, int, int] | None = None, privileged: bool = False) -> int:
+        """Run ``args`` in the running container in the foreground; its exit code.
+        ``privileged``: every capability and no seccomp filter for this process only."""
         record = self.store.resolve(ref)
         st = self.refresh(record.id)
         if st.status == PAUSED:
             raise InvalidState(f"container {record.id} is paused, unpause the container before exec")
         if st.status != RUNNING:
             raise InvalidState(f"container {record.id} is not running")
-        spec = record.spec
+        spec = replace(record.spec, privileged=True) if privileged else record.spec
         proc_user, home = (spec.process.user, None) if user is None else cprocess.resolve_user(
             Path(f"/proc/{st.pid}/root"), user)
         base_env = spec.process.env if home is None else cprocess.merge_env(spec.process.env, (f"HOME={home}",))
