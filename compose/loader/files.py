@@ -141,8 +141,13 @@ def _process(doc: Document, name: str, ctx: Context, merged: dict[str, Any]) -> 
     if ctx.include:
         data = include.apply_include(data, name, source, ctx.but(included=(*ctx.included, name)))
     data.pop("include", None)
+    earlier = bool(merged)
     merged = merging.merge(merged, data)
     merged = merging.enforce_unicity(merged)
+    if earlier and ctx.validate:
+        # What two files make together must be valid too (a list item given by both
+        # files, say); errors point into this file, the one that made it invalid.
+        validate_file(merged, source)
     if merged.pop("version", None) is not None and ctx.validate:
         ctx.notes.warn(
             f"{source.file}: the attribute `version` is obsolete, it will be ignored, "
