@@ -125,6 +125,7 @@ class Containers:
     def __init__(self, state: StateRoot | None = None) -> None:
         self.state = (state or StateRoot.from_env()).ensure()
         self.store = ContainerStore(self.state)
+        self.notices: list[str] = []  # what recoveries did during this object's calls, for the user
 
     # ---- building a spec's process from an image -----------------------------------------------
     @staticmethod
@@ -302,21 +303,32 @@ class Containers:
         st = self.store.load_state(cid)  # the shim may just have finished
         if st.status not in (RUNNING, PAUSED, RESTARTING):
             return st
+        name = self.store.record(cid).name
         if st.status in (RUNNING, PAUSED) and alive(st.pid, st.pid_start):
             client.spawn_shim(self.state, cid, adopt=True)
             for _ in range(2000):
                 if client.shim_alive(sock):
                     break
                 time.sleep(0.005)
+            self.notices.append(f"container {name}: its supervisor had been killed; a new one took it over "
+                                "(it kept running)")
             return self.store.load_state(cid)
+        if st.status == RESTARTING:
+            self.notices.append(f"container {name}: its supervisor was killed while it waited to restart; "
+                                "marked exited, not restarted")
+            return self.store.update_state(cid, status=EXITED, pid=0, note="supervisor killed during restart backoff")
         exit_file = self.store.run_dir(cid) / "exit.json"
         if exit_file.exists():
             info = read_json(exit_file)
+            self.notices.append(f"container {name}: exited while it had no supervisor; exit code "
+                                f"{info['exit_code']} recorded")
             return self.store.update_state(cid, status=EXITED, exit_code=int(info["exit_code"]), pid=0,
                                            finished_at=timestamp(),
                                            note="its supervisor was killed; exit status kept by the server")
         record = self.store.record(cid)
         container_cgroup(record).kill_all()
+        self.notices.append(f"container {name}: exited while it had no supervisor; its exit status is lost "
+                            f"(recorded as {LOST_EXIT_CODE})")
         return self.store.update_state(cid, status=EXITED, exit_code=LOST_EXIT_CODE, pid=0, finished_at=timestamp(),
                                        note="its supervisor was killed and its exit status is lost")
 

@@ -223,8 +223,10 @@ def test_supervisor_killed_container_survives_and_is_readopted(containers, busyb
     from runtime.container.store import alive
 
     wait_for(lambda: not alive(first["SupervisorPid"], 0), "the shim to die")
-    listing = cli("container", "ls").stdout.decode()
+    listed = cli("container", "ls")
+    listing = listed.stdout.decode()
     assert "orphan" in listing and "Up" in listing
+    assert b"container orphan: its supervisor had been killed; a new one took it over" in listed.stderr
     state = inspect("orphan")["State"]
     assert state["Pid"] == first["Pid"] and state["Running"]
     assert state["SupervisorPid"] != first["SupervisorPid"]

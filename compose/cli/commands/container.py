@@ -153,7 +153,11 @@ def run(opts: Any, args: argparse.Namespace) -> int:
 
     containers = Containers()
     handler = globals()[f"_cmd_{args.subcommand}"]
-    return int(handler(containers, args) or 0)
+    try:
+        return int(handler(containers, args) or 0)
+    finally:
+        for notice in dict.fromkeys(containers.notices):
+            print(f"pycompose: {notice}", file=sys.stderr)
 
 
 # ---- create / run -----------------------------------------------------------------------------
