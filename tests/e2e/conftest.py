@@ -73,8 +73,10 @@ def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     if not test_images.busybox_available():
         pytest.skip("busybox-static is not installed")
+    # busybox, and the same image declaring ``VOLUME /data`` (its content comes from the image)
+    with_volume = test_images.busybox_image(["busybox-volume:latest"], extra_config={"Volumes": {"/data": {}}})
     return test_images.write_archive(tmp_path_factory.mktemp("e2e-images") / "busybox.tar",
-                                     [test_images.busybox_image()])
+                                     [test_images.busybox_image(), with_volume])
 
 
 @pytest.fixture
