@@ -30,6 +30,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "container": ("container", "Manage single containers (run, ls, inspect, stop, kill, rm, exec, logs)"),
     "image": ("image", "Manage images (load, save, import, ls, inspect, tag, rm, prune, history)"),
     "network": ("network", "Manage networks (create, ls, inspect, rm, prune)"),
+    "logs": ("logs", "View output from containers"),
+    "ps": ("ps", "List containers"),
+    "exec": ("exec", "Execute a command in a running container"),
+    "top": ("top", "Display the running processes"),
+    "port": ("port", "Print the public port for a port binding"),
+    "kill": ("kill", "Force stop service containers"),
+    "pause": ("pause", "Pause services"),
+    "unpause": ("unpause", "Unpause services"),
+    "wait": ("wait", "Block until containers of all (or specified) services stop"),
     "version": ("version", "Show the pycompose version information"),
 }
 
