@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from compose.errors import ConfigError
@@ -51,12 +52,29 @@ def original_path(data: Any, path: Path) -> Path:
     return tuple(out)
 
 
-def to_error(problem: Problem, source: SourceMap, data: Any) -> ConfigError:
+# path -> (file, line, column) of the node that set it (line and column may be unknown)
+Locator = Callable[[Path], "tuple[str, int | None, int | None] | None"]
+
+
+def to_error(problem: Problem, locate: Locator, data: Any) -> ConfigError:
     path = original_path(data, problem.path)
-    where = (*path, problem.at_key) if problem.at_key is not None else path
-    pos = source.locate(where)
-    line, column = pos if pos else (None, None)
-    return ConfigError(problem.message, file=source.file, line=line, column=column, path=path, hint=problem.hint)
+    where = locate((*path, problem.at_key) if problem.at_key is not None else path)
+    file, line, column = where if where else (None, None, None)
+    return ConfigError(problem.message, file=file, line=line, column=column, path=path, hint=problem.hint)
+
+
+def _validate(data: Any, locate: Locator) -> None:
+    plain = strip_merge_tags(data)
+    key = cache.document_key(schema_digest(), plain)
+    if cache.is_known_valid(key):
+        return
+    if not fast_check()(plain):
+        from compose.validate.messages import best_error, describe
+
+        err = best_error(validator().iter_errors(plain))
+        if err is not None:
+            raise to_error(describe(err), locate, data)
+    cache.remember_valid(key)
 
 
 def validate_file(data: Any, source: SourceMap) -> None:
@@ -68,14 +86,19 @@ def validate_file(data: Any, source: SourceMap) -> None:
     is imported only to explain a document the fast check refuses (and it has the
     last word).
     """
-    plain = strip_merge_tags(data)
-    key = cache.document_key(schema_digest(), plain)
-    if cache.is_known_valid(key):
-        return
-    if not fast_check()(plain):
-        from compose.validate.messages import best_error, describe
 
-        err = best_error(validator().iter_errors(plain))
-        if err is not None:
-            raise to_error(describe(err), source, data)
-    cache.remember_valid(key)
+    def locate(path: Path) -> tuple[str, int | None, int | None]:
+        pos = source.locate(path)
+        return (source.file, pos[0], pos[1]) if pos else (source.file, None, None)
+
+    _validate(data, locate)
+
+
+def validate_merged(data: Any, locate: Locator) -> None:
+    """Check the merge of several files (not yet in canonical form) against the schema,
+    as Docker Compose does after adding each file: an override may leave out what an
+    earlier file already set (``depends_on: {db: {restart: true}}`` over an entry that
+    has its ``condition``). ``locate(path)`` gives ``(file, line, column)`` of the node
+    that set ``path``, as for :func:`check_project`.
+    """
+    _validate(data, locate)

@@ -8,10 +8,11 @@ import compose.validate as validate
 
 
 def test_exports_are_pinned() -> None:
-    assert sorted(validate.__all__) == ["check_project", "validate_file"]
+    assert sorted(validate.__all__) == ["check_project", "validate_file", "validate_merged"]
 
 
 def test_signatures() -> None:
     assert list(inspect.signature(validate.validate_file).parameters) == ["data", "source"]
+    assert list(inspect.signature(validate.validate_merged).parameters) == ["data", "locate"]
     assert list(inspect.signature(validate.check_project).parameters) == ["data", "locate", "disabled"]
     assert inspect.signature(validate.check_project).parameters["disabled"].default == ()

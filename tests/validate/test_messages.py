@@ -172,3 +172,17 @@ def test_nested_alternatives_are_followed_by_type() -> None:
     assert (problem.path, problem.message) == ((0,), "must be a string, not an integer (1)")
     problem = describe(best_error(Draft7Validator(node).iter_errors(5)))
     assert problem.message == "the file must be a string, a list or null, not an integer (5)"
+
+
+def test_merged_document_is_located_through_the_locator() -> None:
+    from compose.validate import validate_merged
+
+    where = {("services", "web", "depends_on", "db"): ("b.yaml", 4, 7)}
+    merged = {"services": {"web": {"image": "x", "depends_on": {"db": {"restart": True, "bad": 1}}}}}
+    with pytest.raises(ConfigError) as info:
+        validate_merged(merged, lambda path: where.get(tuple(path[:4])))
+    assert info.value.render() == ("b.yaml:4:7: services.web.depends_on.db: unknown key 'bad' "
+                                   "(allowed: condition, required, restart)")
+    # what Docker Compose accepts: the override leaves out the condition an earlier file set
+    validate_merged({"services": {"web": {"image": "x", "depends_on": {
+        "db": {"condition": "service_healthy", "restart": True}}}}}, lambda path: None)
