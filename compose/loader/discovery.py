@@ -56,6 +56,7 @@ class Setting:
     environment: dict[str, str]  # process environment + env files (process wins)
     env_files: tuple[str, ...]
     profiles: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def normalize_project_name(name: str) -> str:
@@ -106,7 +107,7 @@ def _default_env_files(
     return () if os.path.isdir(candidate) else (candidate,)
 
 
-def _search(start: str) -> tuple[str, ...]:
+def _search(start: str, warnings: list[str]) -> tuple[str, ...]:
     directory = start
     while True:
         found = [os.path.join(directory, n) for n in DEFAULT_FILES if os.path.exists(os.path.join(directory, n))]
@@ -114,6 +115,10 @@ def _search(start: str) -> tuple[str, ...]:
             overrides = [
                 os.path.join(directory, n) for n in OVERRIDE_FILES if os.path.exists(os.path.join(directory, n))
             ]
+            for kind, names in (("config", found), ("override", overrides)):
+                if len(names) > 1:
+                    warnings.append(f"Found multiple {kind} files with supported names: {', '.join(names)}; "
+                                    f"using {names[0]}")
             return (found[0], *overrides[:1])
         parent = os.path.dirname(directory)
         if parent == directory:
@@ -170,12 +175,13 @@ def discover(
     found = files
     if not found:
         found = _compose_file_env(environment, cwd) or ()
+    warnings: list[str] = []
     if not found:
-        found = _search(project_dir or cwd)
+        found = _search(project_dir or cwd, warnings)
     found = tuple(f if f == "-" else _abspath(f, cwd) for f in found)
     working_dir = _working_dir(project_dir, found, cwd)
     read_env(working_dir)
 
     if not profiles:
         profiles = tuple(p.strip() for p in environment.get("COMPOSE_PROFILES", "").split(","))
-    return Setting(found, working_dir, environment, chosen, tuple(profiles))
+    return Setting(found, working_dir, environment, chosen, tuple(profiles), tuple(warnings))

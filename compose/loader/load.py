@@ -131,7 +131,7 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
             "no configuration file provided: not found",
             hint="name one with -f, or create compose.yaml in this directory or a parent",
         )
-    notes = files.Notes()
+    notes = files.Notes(list(setting.warnings))
     provenance = files.Provenance()
     ctx = files.Context(
         environment=setting.environment,

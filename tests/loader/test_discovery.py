@@ -37,7 +37,10 @@ def run(root: Path, cwd: str = ".", **kwargs: object):
 )
 def test_default_names_and_their_order(tmp_path: Path, present: list[str], chosen: list[str]) -> None:
     touch(tmp_path, *present)
-    assert run(tmp_path).files == tuple(str(tmp_path / n) for n in chosen)
+    setting = run(tmp_path)
+    assert setting.files == tuple(str(tmp_path / n) for n in chosen)
+    if len(present) > len(chosen):
+        assert setting.warnings and all(str(tmp_path / chosen[0]) in w or "override" in w for w in setting.warnings)
 
 
 def test_search_goes_upward_and_sets_the_working_dir(tmp_path: Path) -> None:
