@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import signal as signal_mod
 import time
 from collections.abc import Callable
@@ -18,8 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from runtime.container import etcfiles, sysctls
 from runtime.container import process as cprocess
-from runtime.container import sysctls
 from runtime.container.logs import LogEntry, follow, read_logs, timestamp
 from runtime.container.process import ImageProcess, Overrides
 from runtime.container.spec import (
@@ -143,7 +142,7 @@ class Containers:
         cid = cid or new_id()
         if not spec.hostname:
             spec = replace(spec, hostname=cid[:12])
-        record = ContainerRecord(id=cid, name=(name or _random_name(cid)).lstrip("/"), image=image,
+        record = ContainerRecord(id=cid, name=(name or etcfiles.random_name(cid)).lstrip("/"), image=image,
                                  rootfs=os.fspath(rootfs), created=timestamp(), spec=spec, image_id=image_id,
                                  rootfs_managed=rootfs_managed, cgroup_parent=cgroups.parent_name())
         self.store.add(record)
@@ -151,15 +150,7 @@ class Containers:
         return record
 
     def _write_etc(self, record: ContainerRecord) -> None:
-        spec = record.spec
-        hostname = spec.hostname or record.id[:12]
-        d = self.store.dir(record.id)
-        (d / "hostname").write_text(hostname + "\n")
-        hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet",
-                 "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"]
-        hosts += [f"{addr}\t{host}" for host, addr in spec.extra_hosts]
-        (d / "hosts").write_text("\n".join(hosts) + "\n")
-        (d / "resolv.conf").write_text(_resolv_conf(spec))
+        etcfiles.write(self.store.dir(record.id), record.spec, record.spec.hostname or record.id[:12])
 
     def start(self, ref: str, *, network_setup: NetworkSetup | None = None) -> ContainerState:
         """Start a created or exited container. ``network_setup(netns_path)`` runs after its
@@ -462,7 +453,7 @@ class Containers:
             finally:
                 os.close(slave)
             failure = cexec.read_error(ex.error_sock)
-            code = _pump_pty(master, ex.pid, in_fd if interactive else None, out_fd)
+            code = cexec.pump_pty(master, ex.pid, in_fd if interactive else None, out_fd)
         else:
             devnull = None
             if not interactive:
@@ -474,7 +465,7 @@ class Containers:
                 if devnull is not None:
                     os.close(devnull)
             failure = cexec.read_error(ex.error_sock)
-            code = _wait_child(ex.pid)
+            code = cexec.wait_child(ex.pid)
         if failure is not None:
             message, exit_code = failure
             raise ExecError(f"exec failed: {message}", exit_code)
@@ -496,60 +487,6 @@ def resolve_capabilities(add: tuple[str, ...] = (), drop: tuple[str, ...] = (),
     return _resolve_caps(_DEFAULT_CAPS, add, drop, privileged)
 
 
-def _wait_child(pid: int) -> int:
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-            return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-        except InterruptedError:
-            continue
-
-
-def _pump_pty(master: int, pid: int, in_fd: int | None, out_fd: int) -> int:
-    """Copy between the caller's terminal and the pty until the process exits."""
-    import termios
-    import tty as tty_mod
-
-    saved = None
-    if in_fd is not None and os.isatty(in_fd):
-        saved = termios.tcgetattr(in_fd)
-        tty_mod.setraw(in_fd)
-    try:
-        fds = [master] + ([in_fd] if in_fd is not None else [])
-        status = None
-        while True:
-            readable, _, _ = select.select(fds, [], [], 0.05)
-            if master in readable:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:
-                    data = b""
-                if data:
-                    os.write(out_fd, data)
-                elif status is not None:
-                    break
-            if in_fd is not None and in_fd in readable:
-                data = os.read(in_fd, 65536)
-                if data:
-                    os.write(master, data)
-                else:
-                    fds.remove(in_fd)
-                    with contextlib.suppress(OSError):
-                        os.write(master, b"\x04")
-            if status is None:
-                done, st = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    status = st
-                    continue
-            elif master not in readable:
-                break
-        return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-    finally:
-        if saved is not None:
-            termios.tcsetattr(in_fd, termios.TCSADRAIN, saved)
-        os.close(master)
-
-
 def _signal_name(sig: str | int) -> str:
     if isinstance(sig, int) or str(sig).isdigit():
         return signal_mod.Signals(int(sig)).name
@@ -563,44 +500,6 @@ def _signal_name(sig: str | int) -> str:
 def _device_rules(spec: ContainerSpec) -> tuple[str, ...]:
     extra = tuple(f"{d.type} {d.major}:{d.minor} {d.permissions}" for d in spec.devices)
     return cgroups.DEFAULT_DEVICE_RULES + extra
-
-
-def _resolv_conf(spec: ContainerSpec) -> str:
-    if spec.dns:
-        servers = list(spec.dns)
-        search, options = list(spec.dns_search), list(spec.dns_options)
-    else:
-        servers, search, options = [], list(spec.dns_search), list(spec.dns_options)
-        with contextlib.suppress(OSError):
-            for line in Path("/etc/resolv.conf").read_text().splitlines():
-                words = line.split()
-                if not words:
-                    continue
-                if words[0] == "nameserver" and len(words) > 1 and not words[1].startswith("127."):
-                    servers.append(words[1])
-                elif words[0] == "search" and not search:
-                    search = words[1:]
-                elif words[0] == "options" and not options:
-                    options = words[1:]
-        if not servers:
-            servers = ["8.8.8.8", "8.8.4.4"]  # Docker's fallback when the host only has a local resolver
-    lines = [f"nameserver {s}" for s in servers]
-    if search:
-        lines.append("search " + " ".join(search))
-    if options:
-        lines.append("options " + " ".join(options))
-    return "\n".join(lines) + "\n"
-
-
-_ADJECTIVES = ("brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "kind", "lucid", "merry", "nifty",
-               "proud", "quirky", "sharp", "tender", "vivid", "witty", "zealous")
-_NAMES = ("babbage", "curie", "darwin", "euler", "fermi", "gauss", "hopper", "kepler", "lovelace", "noether",
-          "pascal", "ritchie", "shannon", "turing", "wozniak")
-
-
-def _random_name(cid: str) -> str:
-    n = int(cid[:8], 16)
-    return f"{_ADJECTIVES[n % len(_ADJECTIVES)]}_{_NAMES[(n // 97) % len(_NAMES)]}_{cid[:4]}"
 
 
 __all__ = [

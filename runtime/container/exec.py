@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import json
 import os
+import select
 import signal
 import socket
 import termios
@@ -143,3 +144,57 @@ def read_error(sock: socket.socket) -> tuple[str, int] | None:
             obj = json.loads(line[1:])
             return obj["message"], int(obj["exit_code"])
     return None
+
+
+def wait_child(pid: int) -> int:
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        except InterruptedError:
+            continue
+
+
+def pump_pty(master: int, pid: int, in_fd: int | None, out_fd: int) -> int:
+    """Copy between the caller's terminal and the pty until the process exits."""
+    import termios
+    import tty as tty_mod
+
+    saved = None
+    if in_fd is not None and os.isatty(in_fd):
+        saved = termios.tcgetattr(in_fd)
+        tty_mod.setraw(in_fd)
+    try:
+        fds = [master] + ([in_fd] if in_fd is not None else [])
+        status = None
+        while True:
+            readable, _, _ = select.select(fds, [], [], 0.05)
+            if master in readable:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    data = b""
+                if data:
+                    os.write(out_fd, data)
+                elif status is not None:
+                    break
+            if in_fd is not None and in_fd in readable:
+                data = os.read(in_fd, 65536)
+                if data:
+                    os.write(master, data)
+                else:
+                    fds.remove(in_fd)
+                    with contextlib.suppress(OSError):
+                        os.write(master, b"\x04")
+            if status is None:
+                done, st = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    status = st
+                    continue
+            elif master not in readable:
+                break
+        return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+    finally:
+        if saved is not None:
+            termios.tcsetattr(in_fd, termios.TCSADRAIN, saved)
+        os.close(master)

@@ -307,3 +307,17 @@ def test_sysctls_must_belong_to_a_private_namespace(key, namespaces, ok):
     else:
         with pytest.raises(RuntimeFailure, match="not allowed"):
             sysctls.validate(spec)
+
+
+def test_etc_files(tmp_path: Path):
+    from runtime.container import etcfiles
+
+    spec = ContainerSpec(process=Process(args=("x",)), dns=("1.1.1.1",), dns_search=("example.org",),
+                         dns_options=("ndots:2",), extra_hosts=(("db", "10.0.0.5"),))
+    etcfiles.write(tmp_path, spec, "box")
+    assert (tmp_path / "hostname").read_text() == "box\n"
+    assert "10.0.0.5\tdb" in (tmp_path / "hosts").read_text().splitlines()
+    assert (tmp_path / "resolv.conf").read_text() == "nameserver 1.1.1.1\nsearch example.org\noptions ndots:2\n"
+    from_host = etcfiles.resolv_conf(ContainerSpec(process=Process(args=("x",))))
+    assert from_host.startswith("nameserver ") and "nameserver 127." not in from_host
+    assert etcfiles.random_name("0" * 64) != etcfiles.random_name("f" * 64)
