@@ -134,7 +134,12 @@ def _ipam_config(base: Any, over: Any, path: Path) -> Any:
             ):
                 out.append(left)
                 continue
-            merged = _mappings(copy.deepcopy(right), left, path)
+            # As in Docker Compose, the original entry itself takes the override (so a
+            # later override of the same entry sees the earlier one applied).
+            merged = _mappings(right, left, path)
+            right.clear()
+            right.update(merged)
+            merged = right
             index = next((i for i, c in enumerate(out) if c.get("subnet") == merged.get("subnet")), -1)
             if index >= 0:
                 out[index] = merged
