@@ -6,6 +6,7 @@ import pytest
 from container_helpers import cli, run
 
 from runtime.linux.capabilities import DOCKER_DEFAULT, mask
+from runtime.supervisor.shim import init_binary
 
 pytestmark = pytest.mark.integration
 
@@ -143,6 +144,7 @@ def test_ipc_and_pid_host(containers, busybox):
     assert code == 0 and out.strip() != "1"
 
 
+@pytest.mark.skipif(init_binary() is None, reason="Debian's tini is not installed")
 def test_init_runs_tini_as_pid_1(containers, busybox):
     code, out, _ = sh("--init", script="cat /proc/1/cmdline; echo; echo $$")
     assert code == 0

@@ -10,6 +10,8 @@ import signal
 import pytest
 from container_helpers import cli, inspect, wait_for
 
+from runtime.supervisor.shim import init_binary
+
 pytestmark = pytest.mark.integration
 
 
@@ -104,6 +106,7 @@ def test_logs_rotate_at_max_size(containers, busybox):
     assert cli("container", "rm", "rot").returncode == 0
 
 
+@pytest.mark.skipif(init_binary() is None, reason="Debian's tini is not installed")
 def test_stop_sends_signal_then_kills_after_grace(containers, busybox):
     detached("--name", "stubborn", "busybox", "sleep", "60")
     assert cli("container", "stop", "-t", "1", "stubborn").returncode == 0
@@ -297,6 +300,7 @@ def test_logs_follow_until_exit_and_exec_detach(containers, busybox):
     assert cli("container", "rm", "-f", "f", "d").returncode == 0
 
 
+@pytest.mark.skipif(init_binary() is None, reason="Debian's tini is not installed")
 def test_attached_run_passes_sigterm_to_the_container(containers, busybox):
     import subprocess
     import sys

@@ -107,3 +107,26 @@ def test_list_by_label_and_restart_after_rootfs_unmount(containers, busybox, ima
     assert cli("container", "exec", "lab", "true").returncode == 0
     assert cli("container", "rm", "-f", "lab", "other").returncode == 0
     assert not list(containers.state.locks.glob("container-*.lock"))
+
+
+def test_parallel_starts_from_threads(containers, busybox, image_store):
+    """compose starts replicas from worker threads: the facade and the server must cope."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runtime.api.containers import ContainerSpec, ImageProcess, Overrides
+
+    def one(i: int) -> int:
+        cid = containers.new_id()
+        rootfs = image_store.prepare_rootfs(busybox.id, cid)
+        proc = containers.build_process(rootfs, ImageProcess(cmd=("sh",)),
+                                        Overrides(command=("sh", "-c", f"exit {i}")))
+        containers.create(ContainerSpec(process=proc), rootfs=rootfs, cid=cid, name=f"par{i}", image_id=busybox.id,
+                          rootfs_managed=True)
+        containers.start(cid)
+        return containers.wait(cid)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(one, range(6)))
+    assert codes == list(range(6))
+    for i in range(6):
+        containers.remove(f"par{i}")
