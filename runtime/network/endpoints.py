@@ -173,7 +173,7 @@ class EndpointManager:
         with self.store.lock():
             self.store.delete_endpoint(container_id)
         if rec.attachments:
-            dns_control.reload(self.store, needed=any(e.attachments for e in self.store.endpoints()))
+            dns_control.reload(self.store, needed=lambda: any(e.attachments for e in self.store.endpoints()))
 
     # step 1: plan (under the lock)
     def _plan(self, req: ContainerNetworkRequest, owner: str) -> tuple[list[NetworkRecord], EndpointRecord]:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from runtime.errors import RuntimeFailure
@@ -69,15 +70,18 @@ def _running_pid(store: NetworkStore) -> int | None:
     return None if state == "Z" else pid
 
 
-def reload(store: NetworkStore, *, needed: bool) -> None:
-    """Make the resolver serve the current state; ``needed``: some container wants it."""
+def reload(store: NetworkStore, *, needed: bool | Callable[[], bool]) -> None:
+    """Make the resolver serve the current state. ``needed``: whether some container wants
+    it -- asked again when the resolver is found gone, since a concurrent teardown may have
+    let it exit after this command's own change."""
+    wanted = needed if callable(needed) else (lambda: needed)
     reply = _ask(store)
-    if reply is None and needed:
+    if reply is None and wanted():
         _start(store)
         reply = _ask(store)
-        if reply is None:
+        if reply is None and wanted():
             raise RuntimeFailure(f"the embedded DNS resolver does not answer (see {store.run / 'dns.log'})")
-    if reply == b"bye" or (reply is None and not needed):
+    if reply == b"bye" or reply is None:
         _wait_gone(store)
 
 
