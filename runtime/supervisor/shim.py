@@ -248,6 +248,9 @@ class Shim:
         self.health_timer = None
         if not self.pid or self.spec.healthcheck is None:
             return
+        if self.cgroup.frozen():  # paused: no probe (it would freeze too); try again later
+            self.schedule_health()
+            return
         argv = health.probe_argv(self.spec.healthcheck.test)
         assert argv is not None
         proc = replace(self.spec.process, args=argv, terminal=False, stdin=False)
@@ -322,6 +325,9 @@ class Shim:
                 self.finish()
             elif self.pid:
                 self.signal(msg.get("signal") or "SIGKILL")
+                if self.cgroup.frozen():
+                    self.cgroup.thaw()  # a frozen process takes its signal only once thawed
+                    self.update(status=RUNNING)
             protocol.send(conn, {"ok": True})
         elif op in ("pause", "unpause"):
             if op == "pause":

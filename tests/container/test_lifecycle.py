@@ -316,3 +316,13 @@ def test_attached_run_passes_sigterm_to_the_container(containers, busybox):
     assert proc.wait(timeout=60) == 143  # tini got SIGTERM, passed it on; sh died of it
     assert inspect("fg")["State"]["ExitCode"] == 143
     assert cli("container", "rm", "fg").returncode == 0
+
+
+def test_paused_container_can_be_killed_and_removed(containers, busybox):
+    detached("--name", "frozen", "--health-cmd", "true", "--health-interval", "100ms", "busybox", "sleep", "60")
+    assert cli("container", "pause", "frozen").returncode == 0
+    assert cli("container", "kill", "frozen").returncode == 0
+    assert inspect("frozen")["State"]["ExitCode"] == 137
+    detached("--name", "frozen2", "busybox", "sleep", "60")
+    assert cli("container", "pause", "frozen2").returncode == 0
+    assert cli("container", "rm", "-f", "frozen", "frozen2").returncode == 0
