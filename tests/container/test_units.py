@@ -321,3 +321,45 @@ def test_etc_files(tmp_path: Path):
     from_host = etcfiles.resolv_conf(ContainerSpec(process=Process(args=("x",))))
     assert from_host.startswith("nameserver ") and "nameserver 127." not in from_host
     assert etcfiles.random_name("0" * 64) != etcfiles.random_name("f" * 64)
+
+
+def test_cgroup_v1_files_table():
+    from runtime.linux.cgroups import DEFAULT_DEVICE_RULES, CgroupSet, Resources
+
+    cg = CgroupSet.__new__(CgroupSet)  # no kernel: only the table is under test
+    cg.paths = {"memory": Path("/nonexistent")}
+    files = cg._v1_files(Resources(memory=100, memory_reservation=50, cpu_quota=25000, cpu_shares=512,
+                                   cpuset_cpus="0", pids_limit=-1), DEFAULT_DEVICE_RULES)
+    assert ("memory/memory.limit_in_bytes", "100") in files
+    assert ("memory/memory.soft_limit_in_bytes", "50") in files
+    assert files.index(("cpu/cpu.cfs_period_us", "100000")) < files.index(("cpu/cpu.cfs_quota_us", "25000"))
+    assert ("cpu/cpu.shares", "512") in files and ("pids/pids.max", "max") in files
+    assert ("cpuset/cpuset.cpus", "0") in files
+    assert not any(name.startswith("devices/") for name, _ in files)  # no devices hierarchy in paths
+    cg.paths["devices"] = Path("/nonexistent")
+    files = cg._v1_files(Resources(), DEFAULT_DEVICE_RULES)
+    assert files[0] == ("devices/devices.deny", "a") and ("devices/devices.allow", "c 1:3 rwm") in files
+    assert cg._v1_files(Resources(), None) == []  # privileged: every device
+
+
+def test_protocol_carries_messages_and_fds():
+    import os
+    import socket
+
+    from runtime.supervisor import protocol
+
+    a, b = socket.socketpair()
+    r, w = os.pipe()
+    protocol.send(a, {"op": "stdin"}, [w])
+    protocol.send(a, {"op": "second"})
+    buffer = bytearray()
+    msg, fds = protocol.receive(b, buffer)
+    assert msg == {"op": "stdin"} and len(fds) == 1
+    os.write(fds[0], b"x")
+    assert os.read(r, 1) == b"x"
+    assert protocol.receive(b, buffer)[0] == {"op": "second"}
+    a.close()
+    assert protocol.receive(b, buffer) == (None, [])
+    for fd in (r, w, fds[0]):
+        os.close(fd)
+    b.close()
