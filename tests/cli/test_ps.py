@@ -6,7 +6,11 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import Project, busybox_tar, net_env, project  # noqa: F401 (fixtures)
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import Project
+
+# the end-to-end fixtures: a project on a private state root, checked for leftovers afterwards
+net_env, busybox_tar, project = e2e.net_env, e2e.busybox_tar, e2e.project
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +60,7 @@ def test_ps_json_uses_docker_compose_field_names(project: Project) -> None:
     rows = [json.loads(line) for line in project.run("ps", "-a", "--format", "json").stdout.splitlines()]
     assert [r["Service"] for r in rows] == ["job", "web"]
     for row in rows:
-        assert FIELDS <= set(row), FIELDS - set(row)
+        assert set(row) >= FIELDS, FIELDS - set(row)
         assert row["Project"] == project.name and row["Image"] == "busybox"
         assert len(row["ID"]) == 64
     job, web = rows
