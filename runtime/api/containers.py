@@ -46,6 +46,7 @@ from runtime.container.store import (
     alive,
     container_cgroup,
     new_id,
+    process_start_time,
 )
 from runtime.errors import Conflict, InvalidState, NotFound, RuntimeFailure
 from runtime.linux import cgroups, netns
@@ -137,14 +138,16 @@ class Containers:
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def create(self, spec: ContainerSpec, *, rootfs: Path, cid: str | None = None, name: str | None = None,
-               image: str = "", image_id: str = "", rootfs_managed: bool = False) -> ContainerRecord:
+               image: str = "", image_id: str = "", rootfs_managed: bool = False,
+               auto_remove: bool = False) -> ContainerRecord:
         sysctls.validate(spec)
         cid = cid or new_id()
         if not spec.hostname:
             spec = replace(spec, hostname=cid[:12])
         record = ContainerRecord(id=cid, name=(name or etcfiles.random_name(cid)).lstrip("/"), image=image,
                                  rootfs=os.fspath(rootfs), created=timestamp(), spec=spec, image_id=image_id,
-                                 rootfs_managed=rootfs_managed, cgroup_parent=cgroups.parent_name())
+                                 rootfs_managed=rootfs_managed, cgroup_parent=cgroups.parent_name(),
+                                 auto_remove=auto_remove)
         self.store.add(record)
         self._write_etc(record)
         return record
@@ -323,6 +326,18 @@ class Containers:
         return self.store.update_state(cid, status=EXITED, exit_code=LOST_EXIT_CODE, pid=0, finished_at=timestamp(),
                                        note="its supervisor was killed and its exit status is lost")
 
+    def attach(self, ref: str) -> None:
+        """Note that this process follows the container in the foreground and will remove it
+        itself (``run --rm``); others remove it only if this process is gone."""
+        record = self.store.resolve(ref)
+        me = os.getpid()
+        self.store.update_state(record.id, extra={"attached_pid": me, "attached_start": process_start_time(me)})
+
+    @staticmethod
+    def _attached(st: ContainerState) -> bool:
+        pid = st.extra.get("attached_pid", 0)
+        return bool(pid) and alive(pid, st.extra.get("attached_start", 0))
+
     def _kill_unsupervised(self, record: ContainerRecord, st: ContainerState) -> None:
         if alive(st.pid, st.pid_start):
             with contextlib.suppress(ProcessLookupError):
@@ -345,6 +360,12 @@ class Containers:
                 if any(k not in have or (v and have[k] != v) for k, v in labels.items()):
                     continue
             st = self.refresh(record.id)
+            if record.auto_remove and st.status == EXITED and not self._attached(st):
+                # its --rm was not carried out (the command that ran it was killed): do it now
+                with contextlib.suppress(NotFound):
+                    self.remove(record.id)
+                self.notices.append(f"container {record.name}: exited; removed (it was run with --rm)")
+                continue
             if all or st.status in (RUNNING, PAUSED, RESTARTING):
                 out.append(ContainerInfo(record, st))
         out.sort(key=lambda i: i.record.created, reverse=True)

@@ -49,6 +49,7 @@ class ContainerRecord:
     image_id: str = ""
     rootfs_managed: bool = False  # True: the image store prepared it and releases it on removal
     cgroup_parent: str = "pycompose"
+    auto_remove: bool = False  # --rm: removed once it has exited, even if the command that ran it is gone
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k != "spec"}

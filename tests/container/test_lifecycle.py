@@ -326,3 +326,27 @@ def test_paused_container_can_be_killed_and_removed(containers, busybox):
     detached("--name", "frozen2", "busybox", "sleep", "60")
     assert cli("container", "pause", "frozen2").returncode == 0
     assert cli("container", "rm", "-f", "frozen", "frozen2").returncode == 0
+
+
+def test_rm_is_carried_out_even_if_the_command_is_killed(containers, busybox):
+    import subprocess
+    import sys
+
+    from container_helpers import REPO
+
+    proc = subprocess.Popen([sys.executable, "-m", "compose", "container", "run", "--rm", "--name", "gone",
+                             "busybox", "sh", "-c", "echo up; sleep 0.5"], stdout=subprocess.PIPE, cwd=REPO)
+    assert proc.stdout is not None and proc.stdout.readline() == b"up\n"
+    proc.kill()
+    proc.wait()
+    wait_for(lambda: inspect("gone")["State"]["Status"] == "exited", "the container to exit")
+    listed = cli("container", "ls", "-a")
+    assert b"gone" not in listed.stdout
+    assert b"removed (it was run with --rm)" in listed.stderr
+    assert b"No such container" in cli("container", "inspect", "gone").stderr
+    # while the command that ran it still follows it, others leave a --rm container alone
+    proc = subprocess.Popen([sys.executable, "-m", "compose", "container", "run", "--rm", "--name", "kept",
+                             "busybox", "sh", "-c", "echo up; sleep 1"], stdout=subprocess.PIPE, cwd=REPO)
+    assert proc.stdout is not None and proc.stdout.readline() == b"up\n"
+    assert b"kept" in cli("container", "ls", "-a").stdout
+    assert proc.wait(timeout=60) == 0

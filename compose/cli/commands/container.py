@@ -274,7 +274,8 @@ def _create(containers: Any, args: argparse.Namespace) -> Any:
         if getattr(args, "rm", False) and spec.restart.name != "no":
             raise RuntimeFailure("conflicting options: cannot specify both --restart and --rm")
         return containers.create(spec, rootfs=rootfs, cid=cid, name=args.name, image=args.image if not args.rootfs
-                                 else "", image_id=image_id, rootfs_managed=managed)
+                                 else "", image_id=image_id, rootfs_managed=managed,
+                                 auto_remove=bool(getattr(args, "rm", False)))
     except BaseException:
         if managed:
             from runtime.api.images import ImageStore
@@ -340,6 +341,8 @@ def _cmd_run(containers: Any, args: argparse.Namespace) -> int:
     if args.detach:
         print(record.id)
         return 0
+    if args.rm:
+        containers.attach(record.id)
     restore = _attach(containers, record.id, args)
     try:
         containers.follow_logs(record.id, _print_entry)
