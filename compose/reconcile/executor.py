@@ -140,8 +140,10 @@ class Executor:
     # -- services ---------------------------------------------------------------------------------
     async def wait_dependencies(self, name: str, plan: Plan) -> None:
         assert self.state is not None
+        if plan.no_start:
+            return  # nothing starts: nothing to wait for
         for target, dep in sorted(self.session.graph.dependencies(name).items()):
-            condition = dep.condition if not plan.no_start else STARTED
+            condition = dep.condition
             containers = self.state.of_service(target)
             try:
                 await wait_condition(self.session.rt.containers, containers, target, condition,
