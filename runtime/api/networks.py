@@ -58,10 +58,12 @@ class Networks:
         return self.manager.list()
 
     def remove(self, name_or_id: str) -> NetworkRecord:
-        """``Conflict`` while containers are attached."""
+        """``Conflict`` while containers are attached (endpoints whose namespace is gone do not count)."""
+        self.endpoints.prune_stale()
         return self.manager.remove(name_or_id)
 
     def prune(self, labels: tuple[str, ...] = ()) -> list[str]:
+        self.endpoints.prune_stale()
         return self.manager.prune(labels)
 
     def inspect(self, name_or_id: str) -> dict[str, Any]:

@@ -152,6 +152,15 @@ class EndpointManager:
             raise NotFound(f"container {container_id} has no network")
         return rec
 
+    def prune_stale(self) -> list[str]:
+        """Tear down endpoints whose namespace is gone (their container was removed without
+        a teardown, or the host rebooted); the names of those containers."""
+        stale = [e for e in self.store.endpoints()
+                 if e.attachments and e.netns and not e.owns_netns and not netns.is_netns(Path(e.netns))]
+        for ep in stale:
+            self.teardown(ep.container_id)
+        return [e.name for e in stale]
+
     def teardown(self, container_id: str) -> None:
         """Undo ``setup`` (idempotent): rules, veths, sandbox, files, the record last."""
         from pyroute2 import IPRoute

@@ -186,3 +186,16 @@ def test_concurrent_setups_and_teardowns(managers):
         t.join()
     assert not errors, errors
     nets.remove("busy")
+
+
+def test_endpoints_of_vanished_namespaces_do_not_block_removal(net_env):
+    from runtime.api.networks import Networks, PortRequest
+
+    api = Networks(StateRoot.from_env())
+    net = api.create(NetworkSpec("stale"))
+    path = netns.create(api.endpoints.store.run / "runtime-ns" / "gone")
+    api.setup(ContainerNetworkRequest("a" * 64, "stale-1", netns=str(path), networks=(EndpointRequest("stale"),),
+                                      ports=(PortRequest(80),)))
+    netns.remove(path)  # the runtime removed the container without a network teardown
+    api.remove("stale")
+    assert api.endpoint("a" * 64) is None and api.find(net.id) is None
