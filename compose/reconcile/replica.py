@@ -169,8 +169,9 @@ def write_files(files: list[PendingFile]) -> None:
 
 
 def create_replica(session: Session, service: Service, number: int, name: str, *, config_hash: str, image: Image,
-                   state: ProjectState, previous: ContainerView | None = None) -> str:
-    """Create container ``name`` (replica ``number``) of ``service``; its ID."""
+                   state: ProjectState, previous: ContainerView | None = None, oneoff: bool = False) -> str:
+    """Create container ``name`` (replica ``number``) of ``service``; its ID. ``oneoff``: a ``run``
+    container (labelled so, never counted as a replica)."""
     rt = session.rt
     cid = rt.containers.new_id()
     rootfs = rt.images.prepare_rootfs(image.id, cid)
@@ -179,7 +180,8 @@ def create_replica(session: Session, service: Service, number: int, name: str, *
         mounts, files = resolve_mounts(session, service, image, rootfs, files_dir, state, previous)
         labels = L.container_labels(session.project, service, number, config_hash=config_hash, image_id=image.id,
                                     working_dir=session.working_dir, config_files=session.config_files,
-                                    env_files=session.env_files, replace=previous.id if previous else "")
+                                    env_files=session.env_files, replace=previous.id if previous else "",
+                                    oneoff=oneoff)
         ctx = Context(image.config, labels, tuple(mounts), join_targets(session, service, state))
         spec = container_spec(service, ctx, build_process(service, ctx, rootfs))
         rt.containers.create(spec, rootfs=rootfs, cid=cid, name=name, image=service.image_name(session.project.name),
