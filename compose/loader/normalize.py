@@ -313,7 +313,7 @@ def _shape_project(data: dict[str, Any], project_name: str) -> dict[str, Any]:
             config.pop("content", None)  # printed as its source, the variable's name
     for key, value in data.items():
         if key.startswith("x-"):
-            out[key] = value
+            out[key] = empty_lists_as_null(value, (key,))
     return out
 
 
@@ -322,7 +322,7 @@ Locate = Callable[[Path], tuple[str, int, int] | None]
 
 def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
               project_name: str, resolve_paths: bool = True, keep_unused: bool = False,
-              typed: bool = True, locate: Locate | None = None) -> dict:
+              typed: bool = True, implied: bool = True, locate: Locate | None = None) -> dict:
     """After merging: defaults (default network, `name:` of networks/volumes/secrets/configs,
     `networks: {default: null}` for services, `command: null`/`entrypoint: null`, build context/
     dockerfile defaults, depends_on long form...), relative paths resolved against the project dir,
@@ -336,9 +336,10 @@ def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
     the (file, line, column) that set it, for errors."""
     try:
         if not typed:
-            return _untyped(data, working_dir=working_dir, project_name=project_name, resolve_paths=resolve_paths)
+            return _untyped(data, working_dir=working_dir, project_name=project_name, resolve_paths=resolve_paths,
+                            implied=implied)
         return _normalize(data, working_dir=working_dir, environ=environ, project_name=project_name,
-                          resolve_paths=resolve_paths, keep_unused=keep_unused)
+                          resolve_paths=resolve_paths, keep_unused=keep_unused, implied=implied)
     except ConfigError as exc:
         if locate is not None and exc.file is None and exc.path:
             where = locate(exc.path)
@@ -348,13 +349,16 @@ def normalize(data: dict, *, working_dir: str, environ: Mapping[str, str],
 
 
 def _implied(data: dict, *, working_dir: str, environ: Mapping[str, str], project_name: str,
-             resolve_paths: bool) -> dict:
+             resolve_paths: bool, implied: bool = True) -> dict:
     """Steps 1 to 3: defaults, paths and implied values, on the untyped mapping."""
     data = set_defaults(copy.deepcopy(data))
     data.pop("version", None)
     if resolve_paths:
         data = paths.resolve_paths(data, working_dir, environ)
     _resource_environment(data, environ)
+    if not implied:
+        data["services"] = {name: dict(service or {}) for name, service in (data.get("services") or {}).items()}
+        return data
     _default_networks(data)
     services = data.get("services") or {}
     data["services"] = {name: _normalize_service(dict(service or {}), environ) for name, service in services.items()}
@@ -362,16 +366,33 @@ def _implied(data: dict, *, working_dir: str, environ: Mapping[str, str], projec
     return data
 
 
-def _untyped(data: dict, *, working_dir: str, project_name: str, resolve_paths: bool) -> dict:
+def empty_lists_as_null(value: Any, path: Path = ()) -> Any:
+    """Docker Compose carries an empty YAML list as null, except in the sequences its
+    uniqueness pass rebuilds (``compose.loader.merge.UNIQUE``): so prints it."""
+    from compose.loader.merge import UNIQUE
+
+    if isinstance(value, list):
+        if not value and not any(matches(pattern, path) for pattern in UNIQUE):
+            return None
+        return [empty_lists_as_null(item, (*path, i)) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: empty_lists_as_null(item, (*path, k)) for k, item in value.items()}
+    return value
+
+
+def _untyped(data: dict, *, working_dir: str, project_name: str, resolve_paths: bool, implied: bool) -> dict:
+    if not implied:  # the mapping as merged: its own ``name:``, if any
+        return empty_lists_as_null(_implied(data, working_dir=working_dir, environ={}, project_name=project_name,
+                                            resolve_paths=resolve_paths, implied=False))
     data = _implied({**data, "name": project_name}, working_dir=working_dir, environ={},
                     project_name=project_name, resolve_paths=resolve_paths)
-    return {"name": project_name, **{k: v for k, v in data.items() if k != "name"}}
+    return empty_lists_as_null({"name": project_name, **{k: v for k, v in data.items() if k != "name"}})
 
 
 def _normalize(data: dict, *, working_dir: str, environ: Mapping[str, str], project_name: str,
-               resolve_paths: bool, keep_unused: bool) -> dict:
+               resolve_paths: bool, keep_unused: bool, implied: bool) -> dict:
     data = _implied(data, working_dir=working_dir, environ=environ, project_name=project_name,
-                    resolve_paths=resolve_paths)
+                    resolve_paths=resolve_paths, implied=implied)
     for name, service in data["services"].items():
         if service.get("scale") is not None and isinstance(service.get("deploy"), dict):
             service["deploy"] = {**service["deploy"], "replicas": service["scale"]}

@@ -263,3 +263,33 @@ def test_untyped_model() -> None:
         "networks": {"unused": {"name": "p_unused"}, "default": {"name": "p_default"}},
         "x-top": 1,
     }
+
+
+def test_without_implied_values() -> None:
+    out = project({"services": {"web": {"image": "x", "links": ["db"], "build": "app", "secrets": ["s"],
+                                        "pull_policy": "if_not_present"},
+                                "db": {"image": "y"}},
+                   "secrets": {"s": {"file": "s.txt"}}}, implied=False)
+    web = out["services"]["web"]
+    assert "depends_on" not in web and "networks" not in web
+    assert web["build"] == {"context": "/proj/app"}
+    assert web["secrets"] == [{"source": "s", "target": "/run/secrets/s"}]
+    assert web["pull_policy"] == "if_not_present"
+    assert out["secrets"] == {"s": {"file": "/proj/s.txt"}}
+    assert "networks" not in out
+
+
+def test_untyped_without_implied_values_keeps_the_files_name() -> None:
+    out = project({"services": {"web": {"image": "x"}}}, typed=False, implied=False)
+    assert "name" not in out
+    assert project({"name": "own", "services": {}}, typed=False, implied=False)["name"] == "own"
+
+
+def test_empty_lists_as_docker_carries_them() -> None:
+    out = project({"services": {"web": {"image": "x", "command": [], "cap_add": [], "x-e": []}}, "x-top": {"a": []}},
+                  typed=False)
+    assert out["services"]["web"]["command"] is None
+    assert out["services"]["web"]["x-e"] is None
+    assert out["services"]["web"]["cap_add"] == []
+    assert out["x-top"] == {"a": None}
+    assert project({"services": {}, "x-top": {"a": [], "b": [[]]}})["x-top"] == {"a": None, "b": [None]}

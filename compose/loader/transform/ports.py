@@ -12,10 +12,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from compose.errors import ConfigError
+
 PROTOCOLS = ("tcp", "udp", "sctp")
 
 
-class PortSyntaxError(ValueError):
+class PortSyntaxError(ConfigError):
     """A port spec that Docker Compose refuses; the message says why."""
 
 

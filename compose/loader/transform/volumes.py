@@ -12,12 +12,14 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from compose.errors import ConfigError
+
 PROPAGATIONS = ("rprivate", "private", "rshared", "shared", "rslave", "slave")
 SELINUX = ("z", "Z")
 _END = "\0"
 
 
-class VolumeSyntaxError(ValueError):
+class VolumeSyntaxError(ConfigError):
     """A volume spec that Docker Compose refuses; the message says why."""
 
 
