@@ -12,7 +12,8 @@ The steps, in Docker Compose's order:
    schema validation, long syntax, ``extends``, ``!reset``, ``include``, merge;
 4. profiles, and the services named on the command line
    (``load_project(options, services=("web",))``, as ``config web`` does: those
-   services and their dependencies only);
+   services and their dependencies only); without interpolation, as in Docker
+   Compose's ``config --no-interpolate``, neither (the whole model is kept);
 5. normalisation (:mod:`compose.loader.normalize`): defaults, resolved paths,
    ``env_file`` contents; then the semantic checks of :mod:`compose.validate`.
 
@@ -157,7 +158,12 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
     defined = data.get("services") or {}
     if not isinstance(defined, dict):
         raise ConfigError("services must be a mapping", path=("services",))
-    chosen = profiles.select(defined, setting.profiles, tuple(services), provenance.locate)
+    if options.interpolate:
+        chosen = profiles.select(defined, setting.profiles, tuple(services), provenance.locate)
+    else:
+        # Without interpolation Docker Compose prints the model itself: every service,
+        # no profile applied, no selection, no consistency check.
+        chosen = profiles.Selection(dict(defined), {}, setting.profiles)
     data = {**data, "services": chosen.services}
     if options.normalize:
         data = _normalize(
@@ -182,6 +188,6 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
         provenance=provenance,
         warnings=tuple(notes.warnings),
     )
-    if options.consistency:
+    if options.consistency and options.interpolate:
         check_project(data, project.locate, disabled=tuple(chosen.disabled))
     return project
