@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("logs", "View output from containers"),
     "ps": ("ps", "List containers"),
     "exec": ("exec", "Execute a command in a running container"),
+    "run": ("run", "Run a one-off command on a service"),
     "top": ("top", "Display the running processes"),
     "port": ("port", "Print the public port for a port binding"),
     "kill": ("kill", "Force stop service containers"),

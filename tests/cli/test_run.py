@@ -1,0 +1,74 @@
+"""``run`` end to end: one-off containers, their overrides, dependencies, ``--rm`` leaving nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import Project
+
+net_env, busybox_tar, project = e2e.net_env, e2e.busybox_tar, e2e.project
+
+pytestmark = pytest.mark.integration
+
+APP = """
+services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+  tool:
+    image: busybox
+    command: ["echo", "default command"]
+    environment: {FROM_FILE: "yes"}
+    working_dir: /tmp
+    ports: ["127.0.0.1::80"]
+    volumes: ["scratch:/scratch"]
+    depends_on: [db]
+volumes:
+  scratch: {}
+"""
+
+
+def test_run_rm_leaves_nothing_and_passes_the_exit_code(project: Project) -> None:
+    project.write(APP)
+    done = project.run("run", "--rm", "tool", "sh", "-c", "echo out; echo err >&2; exit 7", check=False)
+    assert done.returncode == 7, done.stderr
+    assert done.stdout.splitlines() == ["out"] and "err" in done.stderr
+    # the dependency was started (as up would), the one-off container is gone, no anonymous volume left
+    names = set(project.containers())
+    assert names == {f"{project.name}-db-1"}
+    assert project.run("ps", "-a", "--format", "{{.Service}}").stdout.split() == ["db"]
+    assert project.volumes() == [f"{project.name}_scratch"]
+
+
+def test_run_overrides_and_one_off_labels(project: Project, tmp_path) -> None:
+    project.write(APP)
+    host = tmp_path / "shared"
+    host.mkdir()
+    (host / "in.txt").write_text("from host\n")
+    done = project.run("run", "--no-deps", "-e", "EXTRA=1", "-u", "65534", "-w", "/scratch", "-v",
+                       f"{host}:/shared:ro", "--name", "oneoff", "tool",
+                       "sh", "-c", "id -u; pwd; echo $FROM_FILE $EXTRA; cat /shared/in.txt")
+    assert done.stdout.split("\n")[:4] == ["65534", "/scratch", "yes 1", "from host"]
+    data = project.containers()
+    assert set(data) == {"oneoff"}, "--no-deps: db not started"
+    labels = data["oneoff"]["Config"]["Labels"]
+    assert labels["com.docker.compose.oneoff"] == "True" and labels["com.docker.compose.service"] == "tool"
+    assert data["oneoff"]["HostConfig"]["RestartPolicy"]["Name"] in ("", "no")
+    row = json.loads(project.run("ps", "-a", "--format", "json").stdout)
+    assert row["Name"] == "oneoff" and row["State"] == "exited" and row["Publishers"] == []
+    project.run("rm", "-f", "tool", check=False)
+
+
+def test_run_entrypoint_detach_and_service_ports(project: Project) -> None:
+    project.write(APP)
+    out = project.run("run", "--no-deps", "--entrypoint", "echo via entrypoint", "tool").stdout
+    assert out.strip() == "via entrypoint"
+    name = project.run("run", "-d", "--no-deps", "--service-ports", "tool", "sleep", "100").stdout.strip()
+    assert name.startswith(f"{project.name}-tool-run-") and len(name.rsplit("-", 1)[1]) == 12
+    row = next(json.loads(line) for line in project.run("ps", "--format", "json").stdout.splitlines())
+    assert row["Name"] == name and row["State"] == "running"
+    [pub] = row["Publishers"]
+    assert pub["URL"] == "127.0.0.1" and pub["TargetPort"] == 80 and pub["PublishedPort"] > 0
