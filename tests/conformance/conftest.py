@@ -6,16 +6,17 @@ from collections import Counter
 
 import pytest
 
-RESULTS: Counter[str] = Counter()
+RESULTS = pytest.StashKey[Counter[str]]()
 
 
 @pytest.fixture
-def conformance_results() -> Counter[str]:
-    return RESULTS
+def conformance_results(request: pytest.FixtureRequest) -> Counter[str]:
+    return request.config.stash.setdefault(RESULTS, Counter())
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for kind in sorted({k.split(":")[0] for k in RESULTS}):
-        matched, total = RESULTS[f"{kind}:match"], RESULTS[f"{kind}:total"]
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    results = config.stash.get(RESULTS, Counter())
+    for kind in sorted({k.split(":")[0] for k in results}):
+        matched, total = results[f"{kind}:match"], results[f"{kind}:total"]
         if total:
             terminalreporter.write_line(f"conformance ({kind}): {matched}/{total} cases match Docker Compose")
