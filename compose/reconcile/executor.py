@@ -28,8 +28,15 @@ from compose.reconcile.replica import create_replica, join_targets, resolve_imag
 from compose.reconcile.session import Session
 from runtime.api import NotFound
 
-PARALLEL = 8
+PARALLEL = 8  # COMPOSE_PARALLEL_LIMIT overrides it, as in Docker Compose
 CONDITION_TIMEOUT = 600.0
+
+
+def parallel_limit() -> int:
+    import os
+
+    value = os.environ.get("COMPOSE_PARALLEL_LIMIT", "")
+    return int(value) if value.isdigit() and int(value) > 0 else PARALLEL
 
 
 @dataclass
@@ -37,11 +44,12 @@ class Executor:
     session: Session
     progress: Progress
     hashes: dict[str, str]
-    limit: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(PARALLEL))
+    limit: trio.CapacityLimiter = field(default_factory=lambda: trio.CapacityLimiter(parallel_limit()))
     timeout: float | None = None  # -t: the stop grace period instead of each service's
     condition_timeout: float = CONDITION_TIMEOUT
     state: ProjectState | None = None
     created: dict[str, list[str]] = field(default_factory=dict)  # service -> container IDs made now
+    networks_ready: trio.Event = field(default_factory=trio.Event)  # containers are created meanwhile
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await trio.to_thread.run_sync(fn, *args, limiter=self.limit)
@@ -115,6 +123,7 @@ class Executor:
             ev("Container", action.name, "Removed")
             return
         if action.action == RESTART and c is not None:
+            await self.networks_ready.wait()
             ev("Container", action.name, "Restarting", action.reason)
             await self.run(stopping.stop, self.session.rt.containers, c.id, self.timeout)
             await self.run(self._start, service, c.id, action.name)
@@ -133,6 +142,7 @@ class Executor:
         self.created.setdefault(service.name, []).append(cid)
         if no_start or action.action not in (CREATE, RECREATE, START):
             return
+        await self.networks_ready.wait()
         ev("Container", action.name, "Starting")
         await self.run(self._start, service, cid, action.name)
         ev("Container", action.name, "Started")
@@ -188,13 +198,18 @@ class Executor:
             self.progress.message(f"WARN[0000] Found orphan containers ([{names}]) for this project. If you removed "
                                   "or renamed this service in your compose file, you can run this command with the "
                                   "--remove-orphans flag to clean it up.")
+        async with trio.open_nursery() as outer:
+            outer.start_soon(self._networks, plan)  # containers can be created while networks are made
+            await self.run(self.ensure_volumes, plan)
+            for layer in plan.layers:
+                async with trio.open_nursery() as nursery:
+                    for name in layer:
+                        nursery.start_soon(self.service_task, name, plan)
+                await self.refresh()
+
+    async def _networks(self, plan: Plan) -> None:
         await self.run(self.ensure_networks, plan)
-        await self.run(self.ensure_volumes, plan)
-        for layer in plan.layers:
-            async with trio.open_nursery() as nursery:
-                for name in layer:
-                    nursery.start_soon(self.service_task, name, plan)
-            await self.refresh()
+        self.networks_ready.set()
 
     async def _remove_orphan(self, c: ContainerView) -> None:
         self.progress.event("Container", c.name, "Stopping")
