@@ -137,3 +137,59 @@ services:
     done = project.run("up", "--no-log-prefix")
     lines = done.stdout.splitlines()
     assert "from a" in lines and "from b" in lines
+
+
+def test_ctrl_c_stops_gracefully_and_a_second_one_kills(project: Project) -> None:
+    import signal
+
+    project.write("""
+services:
+  plain:
+    image: busybox
+    command: ["sleep", "1000"]
+  stubborn:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo got TERM' TERM; echo ready; while true; do sleep 0.1; done"]
+    stop_grace_period: 1m
+""")
+    proc = project.popen("up", "--no-color")
+    assert proc.stdout is not None
+    seen = ""
+    while "ready" not in seen:
+        line = proc.stdout.readline()
+        assert line, "up ended before the containers were ready"
+        seen += line
+    proc.send_signal(signal.SIGINT)
+    while "got TERM" not in seen:
+        line = proc.stdout.readline()
+        assert line, "the stop signal never reached the container"
+        seen += line
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Gracefully Stopping" in err
+    states = {name: d["State"] for name, d in project.containers().items()}
+    assert all(s["Status"] == "exited" for s in states.values())
+    assert states[f"{project.name}-stubborn-1"]["ExitCode"] == 137
+
+
+def test_volumes_from_shares_another_service_mounts(project: Project) -> None:
+    project.write("""
+services:
+  owner:
+    image: busybox
+    command: ["sh", "-c", "echo shared > /v/f; sleep 1000"]
+    volumes: ["vol:/v"]
+  reader:
+    image: busybox
+    command: ["sleep", "1000"]
+    volumes_from: ["owner:ro"]
+volumes:
+  vol: {}
+""")
+    project.run("up", "-d")
+    reader = f"{project.name}-reader-1"
+    out = project.run("container", "exec", reader, "cat", "/v/f").stdout
+    assert out == "shared\n"
+    done = project.run("container", "exec", reader, "touch", "/v/x", check=False)
+    assert done.returncode != 0
