@@ -314,7 +314,7 @@ class EndpointManager:
                      records: Sequence[NetworkRecord]) -> None:
         files = Path(rec.files)
         host_resolv = _read(self.resolv_conf_path)
-        own = [a.ipv4 or a.ipv6 for a in rec.attachments[:1] if a.ipv4 or a.ipv6]
+        own = [ip for a in rec.attachments[:1] for ip in (a.ipv4, a.ipv6) if ip]
         gateway = None
         for att, net in zip(rec.attachments, records, strict=True):
             sub = net.subnet(4)

@@ -129,7 +129,14 @@ def test_ipv6_network(managers):
         routes = [r.get_attr("RTA_GATEWAY") for r in ipr.get_routes(family=10) if r["dst_len"] == 0
                   and r.get_attr("RTA_GATEWAY")]
     assert routes == [str(rec.subnets[1].gateway)]
+    hosts = Path(res.hosts).read_text()
+    assert f"{att.ipv4}\tv6-1" not in hosts  # no hostname given: no own line
     eps.teardown("a" * 64)
+    named = eps.setup(ContainerNetworkRequest("b" * 64, "v6-2", hostname="six", networks=(EndpointRequest("v6"),)))
+    hosts = Path(named.hosts).read_text()
+    b = named.record.attachments[0]
+    assert f"{b.ipv4}\tsix\n" in hosts and f"{b.ipv6}\tsix\n" in hosts
+    eps.teardown("b" * 64)
     nets.remove("v6")
 
 
