@@ -91,8 +91,9 @@ class Resolver:
     def reload(self) -> int:
         """Re-read the state; open/close namespace sockets; the number of namespaces served."""
         config = load_config()
-        self.default_upstream = config.upstream if config.upstream is not None else tuple(
-            s for s in host_resolvers() if not s.startswith("127."))
+        # The resolver runs in the host's namespace, so a loopback stub resolver of the host
+        # (127.0.0.53 of systemd-resolved) is reachable and kept, unlike in a container.
+        self.default_upstream = config.upstream if config.upstream is not None else host_resolvers()
         askers = names.build(self.store.endpoints(), self.store.networks())
         for path in set(self.served) - set(askers):
             self.served.pop(path).close()
