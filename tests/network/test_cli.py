@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.network.conftest import our_links
+
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
@@ -48,6 +50,7 @@ def test_create_ls_inspect_rm_prune(net_env):
     assert removed.stdout.split() == ["other"] and "network ghost not found" in removed.stderr
     assert removed.returncode == 1
     assert cli("ls", "-q").stdout == ""
+    assert info["Bridge"] not in our_links()  # the CLI ran in another process: look at the host
 
 
 def test_bad_create_arguments(net_env):
