@@ -8,7 +8,8 @@
 2. the namespace (a sandbox of our own unless the runtime passes one), one veth pair per
    network, addresses, routes, ``net.*`` sysctls;
 3. DNAT rules of the published ports;
-4. the files: hosts, resolv.conf, hostname.
+4. the files: hosts, resolv.conf, hostname;
+5. the resolver is told (and started if needed) to serve the new namespace.
 
 Any failure after step 1 runs ``teardown`` before re-raising. ``network_mode`` ``host``,
 ``none`` and ``container:<id>`` are handled here too: host has no namespace of ours,
