@@ -7,11 +7,12 @@ from collections.abc import Iterable
 
 from compose.hashing import hashed_config, service_hash
 from compose.plan import Desired
+from compose.project_state import ProjectState
 from compose.reconcile.replica import resolve_image
 from compose.reconcile.session import Session
 
 
-def desired_state(session: Session, names: Iterable[str]) -> Desired:
+def desired_state(session: Session, names: Iterable[str], state: ProjectState | None = None) -> Desired:
     """Hashes and image IDs of ``names``; raises when an image is not in the store.
 
     This is where an image pull or build will slot in: an image missing here is what the
@@ -23,10 +24,8 @@ def desired_state(session: Session, names: Iterable[str]) -> Desired:
         hashes[name] = service_hash(service)
         images[name] = resolve_image(session, service).id
         current[name] = json.loads(json.dumps(hashed_config(service), default=str, sort_keys=True))
-    if session.runtime is not None:
-        from compose.project_state import project_containers
-
-        for c in project_containers(session.project.name, session.rt.containers):
+    if state is not None:
+        for c in state.containers:
             if c.config_hash and c.config_hash not in previous:
                 recalled = session.rt.recalled_config(c.config_hash)
                 if recalled is not None:

@@ -66,20 +66,16 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def run(opts: Any, args: argparse.Namespace) -> int:
-    import trio
+    from dataclasses import replace
 
-    _check_flags(args)
-    return trio.run(_up, opts, args)
-
-
-async def _up(opts: Any, args: argparse.Namespace) -> int:
-    from compose.plan import UpOptions, plan_up
+    from compose.plan import UpOptions, plan_up, selected_services
+    from compose.project_state import read_state
     from compose.reconcile.desired import desired_state
-    from compose.reconcile.executor import Executor
     from compose.reconcile.progress import Progress
     from compose.reconcile.session import Runtime, load_session
 
-    session = load_session(opts, services=tuple(args.services), runtime=None)
+    _check_flags(args)
+    session = load_session(opts, services=tuple(args.services))
     scale = _scale(args.scale)
     for name in scale:
         session.project.service(name)
@@ -89,17 +85,12 @@ async def _up(opts: Any, args: argparse.Namespace) -> int:
                         no_recreate=args.no_recreate, no_deps=args.no_deps, no_start=args.no_start,
                         remove_orphans=args.remove_orphans, scale=scale)
     rt = Runtime.open()
-    from dataclasses import replace
-
     session = replace(session, runtime=rt)
     progress = Progress(opts.progress if not opts.dry_run else "plain")
+    names = selected_services(session.project, session.graph, up_opts)
     with rt.state.lock(f"project-{session.project.name}"):
-        from compose.plan import selected_services
-        from compose.project_state import read_state
-
-        names = selected_services(session.project, session.graph, up_opts)
-        desired = desired_state(session, names)
         state = read_state(session.project.name, containers=rt.containers, oneoff=False)
+        desired = desired_state(session, names, state)
         plan = plan_up(session.project, session.graph, state, desired, up_opts,
                        existing_networks=[r.name for r in rt.networks.list()],
                        existing_volumes=[r.name for r in rt.volumes.list()])
@@ -107,12 +98,24 @@ async def _up(opts: Any, args: argparse.Namespace) -> int:
             for line in plan.lines():
                 print(f"DRY-RUN MODE -  {line}", file=sys.stderr)
             return 0
+        if plan.noop and args.detach and not args.wait:
+            for line in plan.lines():  # nothing to do: say so without starting the machinery
+                progress.message(f" {line}")
+            return 0
         for name, config_hash in desired.hashes.items():
             rt.remember_config(config_hash, desired.current[name])
+        import trio
+
+        from compose.reconcile.executor import Executor
+
         executor = Executor(session, progress, dict(desired.hashes), timeout=args.timeout)
-        await executor.execute(plan)
+        trio.run(executor.execute, plan)
     if args.no_start:
         return 0
+    return trio.run(_after, session, names, progress, args)
+
+
+async def _after(session: Any, names: set[str], progress: Any, args: argparse.Namespace) -> int:
     if args.wait:
         from compose.reconcile.waiting import wait_project
 
