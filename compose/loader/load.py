@@ -165,18 +165,18 @@ def load_project(options: LoadOptions, services: Sequence[str] = ()) -> LoadedPr
         # no profile applied, no selection, no consistency check.
         chosen = profiles.Selection(dict(defined), {}, setting.profiles)
     data = {**data, "services": chosen.services}
-    if options.normalize:
-        data = _normalize(
-            data,
-            working_dir=setting.working_dir,
-            environ=environment,
-            project_name=name,
-            resolve_paths=options.resolve_paths,
-            typed=options.interpolate,
-            locate=provenance.locate,
-        )
-    else:
-        data = {**data, "name": name}
+    # --no-normalize leaves out the implied values (default network, names, ...), but
+    # paths are still resolved and, with interpolation, values still typed.
+    data = _normalize(
+        data,
+        working_dir=setting.working_dir,
+        environ=environment,
+        project_name=name,
+        resolve_paths=options.resolve_paths,
+        typed=options.interpolate,
+        implied=options.normalize,
+        locate=provenance.locate,
+    )
     project = LoadedProject(
         data=data,
         name=name,
