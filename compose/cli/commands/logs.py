@@ -39,7 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_when(value: str, now: float | None = None) -> str:
     """``--since``/``--until`` as a log time stamp (RFC 3339, nanoseconds, UTC), for comparing."""
-    from compose.cli.render import parse_time
     from compose.errors import UsageError
 
     if not value:
@@ -50,32 +49,35 @@ def parse_when(value: str, now: float | None = None) -> str:
     elif RELATIVE.fullmatch(value) or re.fullmatch(rf"(?:{RELATIVE.pattern})+", value):
         epoch = now - sum(float(n) * UNIT_SECONDS[u] for n, u in RELATIVE.findall(value))
     else:
-        parsed = _rfc3339(value)
-        if parsed is None:
-            parsed = parse_time(value if value.endswith("Z") else value + "Z")
-        if parsed is None:
+        exact = _rfc3339(value)
+        if exact is None:
             raise UsageError(f'invalid value for "since"/"until": {value!r} (a timestamp like '
                              "2013-01-02T13:23:37Z, a Unix time or a duration like 42m)")
-        epoch = parsed
+        secs, nanos = exact
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{nanos:09d}Z"
     return _stamp(epoch)
 
 
-def _rfc3339(value: str) -> float | None:
+RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d)?)(?:\.(\d+))?)?(Z|[+-]\d\d:?\d\d)?")
+
+
+def _rfc3339(value: str) -> tuple[int, int] | None:
+    """(seconds, nanoseconds) of an RFC 3339 time (a date alone is midnight UTC), to the nanosecond."""
     from datetime import datetime
 
-    text = value.replace("Z", "+00:00")
-    frac = re.search(r"\.(\d+)", text)
-    if frac and len(frac.group(1)) > 6:
-        text = text.replace(frac.group(0), "." + frac.group(1)[:6])
+    m = RFC3339.fullmatch(value.strip())
+    if m is None:
+        return None
+    day, clock, frac, zone = m.groups()
+    clock = clock or "00:00:00"
+    if clock.count(":") == 1:
+        clock += ":00"
+    zone = "+00:00" if zone in (None, "Z") else zone
     try:
-        when = datetime.fromisoformat(text)
+        when = datetime.fromisoformat(f"{day}T{clock}{zone}")
     except ValueError:
         return None
-    if when.tzinfo is None:
-        from datetime import UTC
-
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
+    return int(when.timestamp()), int((frac or "0")[:9].ljust(9, "0"))
 
 
 def _stamp(epoch: float) -> str:

@@ -1,0 +1,95 @@
+"""``logs`` end to end: prefixes, --no-log-prefix, -t, --tail, --since/--until, --index, -f; and the
+time parsing of --since/--until."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from compose.cli.commands.logs import decode, parse_when
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import Project
+
+net_env, busybox_tar, project = e2e.net_env, e2e.busybox_tar, e2e.project
+
+APP = """
+services:
+  a:
+    image: busybox
+    command: ["sh", "-c", "for i in 1 2 3 4 5; do echo a$$i; done; echo a-err >&2"]
+  b:
+    image: busybox
+    command: ["sh", "-c", "echo b1; echo b2"]
+    scale: 2
+"""
+
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ")
+
+
+def _up(p: Project) -> None:
+    p.write(APP)
+    p.run("up", "-d")
+    p.run("wait", "a", "b")
+
+
+@pytest.mark.integration
+def test_logs_prefixes_tail_timestamps_and_index(project: Project) -> None:
+    _up(project)
+    a, b1, b2 = (f"{project.name}-{s}" for s in ("a-1", "b-1", "b-2"))
+    width = len(b1)
+    out = project.run("logs", "--no-color", "a").stdout.splitlines()
+    assert out == [f"{a:<{width - 2}} | a{i}" for i in range(1, 6)] + [f"{a:<{width - 2}} | a-err"]
+    assert project.run("logs", "--no-log-prefix", "a").stdout.split() == ["a1", "a2", "a3", "a4", "a5", "a-err"]
+    assert project.run("logs", "--no-log-prefix", "--tail", "2", "a").stdout.split() == ["a5", "a-err"]
+    assert project.run("logs", "--no-log-prefix", "--tail", "0", "a").stdout == ""
+    stamped = project.run("logs", "--no-log-prefix", "-t", "a").stdout.splitlines()
+    assert all(STAMP.match(line) for line in stamped) and stamped[0].endswith(" a1")
+    every = project.run("logs", "--no-color").stdout.splitlines()
+    assert {line.split(" | ")[0].strip() for line in every} == {a, b1, b2}
+    assert len(every) == 6 + 2 + 2
+    only = project.run("logs", "--no-color", "--index", "2", "b").stdout.splitlines()
+    assert only == [f"{b2} | b1", f"{b2} | b2"]
+    colored = project.run("--ansi", "always", "logs", "a").stdout
+    assert "\x1b[" in colored
+    assert project.run("logs", "nope", check=False).returncode == 1
+
+
+@pytest.mark.integration
+def test_logs_since_until_and_follow(project: Project) -> None:
+    project.write("""
+services:
+  ticker:
+    image: busybox
+    command: ["sh", "-c", "echo early; sleep 2; echo late; sleep 1; echo last"]
+""")
+    project.run("up", "-d")
+    follow = project.run("logs", "-f", "--no-log-prefix", "ticker").stdout.split()
+    assert follow == ["early", "late", "last"]  # -f returns once the container has stopped
+    stamps = project.run("logs", "--no-log-prefix", "-t", "ticker").stdout.splitlines()
+    late_at = stamps[1].split()[0]
+    assert project.run("logs", "--no-log-prefix", "--since", late_at, "ticker").stdout.split() == ["late", "last"]
+    assert project.run("logs", "--no-log-prefix", "--until", late_at, "ticker").stdout.split() == ["early", "late"]
+    assert project.run("logs", "--no-log-prefix", "--since", "1h", "ticker").stdout.split() == follow
+    assert project.run("logs", "--no-log-prefix", "--until", "1h", "ticker").stdout == ""
+
+
+def test_parse_when_accepts_rfc3339_unix_and_durations() -> None:
+    now = 1_700_000_000.0
+    assert parse_when("2023-11-14T22:13:20Z") == "2023-11-14T22:13:20.000000000Z"
+    assert parse_when("2023-11-14T23:13:20+01:00") == "2023-11-14T22:13:20.000000000Z"
+    assert parse_when("1700000000") == "2023-11-14T22:13:20.000000000Z"
+    assert parse_when("1h30m", now) == time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime(now - 5400))
+    assert parse_when("") == ""
+    with pytest.raises(Exception, match="invalid value"):
+        parse_when("yesterday")
+
+
+def test_decode_whole_file_and_damaged_lines() -> None:
+    good = b'{"log":"a\\n","stream":"stdout","time":"t1"}\n{"log":"b\\n","stream":"stderr","time":"t2"}\n'
+    assert [e["log"] for e in decode(good)] == ["a\n", "b\n"]
+    assert [e["log"] for e in decode(good + b'{"log":"unfinished')] == ["a\n", "b\n"]
+    damaged = good.replace(b'{"log":"b', b'{"log:"b')
+    assert [e["log"] for e in decode(damaged)] == ["a\n"]
+    assert decode(b"") == []
