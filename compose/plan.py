@@ -21,7 +21,7 @@ from typing import Any
 
 from compose.convert.labels import container_name
 from compose.errors import ConfigError
-from compose.graph import ServiceGraph
+from compose.graph import NAMESPACE_KEYS, ServiceGraph
 from compose.model import Project, Service
 from compose.project_state import ContainerView, ProjectState
 
@@ -165,18 +165,30 @@ def _service_actions(project: Project, service: Service, state: ProjectState, de
     return actions
 
 
-def _restart_dependents(graph: ServiceGraph, plans: dict[str, ServicePlan], names: set[str]) -> None:
-    """A dependent with ``depends_on.restart: true`` restarts when its dependency is recreated."""
-    for name in sorted(names):
-        for target, dep in graph.dependencies(name).items():
-            if not dep.restart or target not in plans:
-                continue
-            if not any(a.action == RECREATE for a in plans[target].actions):
-                continue
-            actions = tuple(
-                ContainerAction(RESTART, a.service, a.number, a.name, a.container, f"{target} was recreated")
-                if a.action == KEEP else a for a in plans[name].actions)
-            plans[name] = ServicePlan(name, actions)
+def _joins(service: Service, target: str) -> bool:
+    """Whether ``service`` shares a namespace of ``target``'s container (``network_mode: service:X``, ...)."""
+    return any(getattr(service, key) == f"service:{target}" for key in NAMESPACE_KEYS)
+
+
+def _restart_dependents(project: Project, graph: ServiceGraph, plans: dict[str, ServicePlan],
+                        layers: list[set[str]]) -> None:
+    """A dependent with ``depends_on.restart: true`` restarts when its dependency is recreated; one that
+    joins the dependency's namespaces (``network_mode: service:X``, ...) is recreated, since it joins
+    a container by ID. In start order, so that a recreation carries on down the chain."""
+    for layer in layers:
+        for name in sorted(layer):
+            for target, dep in sorted(graph.dependencies(name).items()):
+                joins = _joins(project.services[name], target)
+                if not (dep.restart or joins) or target not in plans:
+                    continue
+                if not any(a.action == RECREATE for a in plans[target].actions):
+                    continue
+                kind = RECREATE if joins else RESTART
+                actions = tuple(
+                    ContainerAction(kind, a.service, a.number, a.name, a.container, f"{target} was recreated")
+                    if a.action in (KEEP, START) or (kind == RECREATE and a.action == RESTART) else a
+                    for a in plans[name].actions)
+                plans[name] = ServicePlan(name, actions)
 
 
 def check_ports(project: Project, names: Iterable[str], opts: UpOptions) -> None:
@@ -214,8 +226,9 @@ def plan_up(project: Project, graph: ServiceGraph, state: ProjectState, desired:
     check_ports(project, names, opts)
     plans = {n: ServicePlan(n, tuple(_service_actions(project, project.services[n], state, desired, opts)))
              for n in sorted(names)}
-    _restart_dependents(graph, plans, names)
-    layers = tuple(tuple(sorted(layer)) for layer in graph.start_layers(names))
+    start_layers = graph.start_layers(names)
+    _restart_dependents(project, graph, plans, start_layers)
+    layers = tuple(tuple(sorted(layer)) for layer in start_layers)
     from compose.convert.network import used_networks
 
     have_nets, have_vols = set(existing_networks), set(existing_volumes)

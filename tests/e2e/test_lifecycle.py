@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.e2e.conftest import Project
@@ -78,3 +80,30 @@ def test_up_one_service_with_and_without_deps(project: Project) -> None:
     assert sorted(status(project)) == ["web"]
     project.run("up", "-d", "web")
     assert sorted(status(project)) == ["db", "web"]
+
+
+def test_network_mode_service_joins_and_follows_a_recreated_container(project: Project) -> None:
+    text = """
+services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+    environment: {{V: "{v}"}}
+  side:
+    image: busybox
+    command: ["sleep", "1000"]
+    network_mode: "service:db"
+"""
+    project.write(text.format(v=1))
+    project.run("up", "-d")
+    db, side = f"{project.name}-db-1", f"{project.name}-side-1"
+
+    def netns(name: str) -> int:
+        pid = project.containers()[name]["State"]["Pid"]
+        return os.stat(f"/proc/{pid}/ns/net").st_ino
+
+    assert netns(db) == netns(side)
+    project.write(text.format(v=2))
+    err = project.run("up", "-d").stderr
+    assert f"Container {side}  Recreate (db was recreated)" in err
+    assert netns(db) == netns(side)

@@ -173,3 +173,13 @@ def test_dry_run_lines() -> None:
     proj, graph = project({"db": {}}, volumes={"data": {"name": "p_data"}})
     plan = plan_up(proj, graph, ProjectState("p"), desired("db"), UpOptions())
     assert plan.lines() == ["Network p_default  Create", "Volume p_data  Create", "Container p-db-1  Create"]
+
+
+def test_a_service_in_another_service_network_namespace_is_recreated_with_it() -> None:
+    proj, graph = project({"db": {}, "side": {"network_mode": "service:db"}, "top": {
+        "depends_on": {"side": {"condition": "service_started", "restart": True}}}})
+    state = ProjectState("p", (container("db", config_hash="old"), container("side"), container("top")))
+    plan = plan_up(proj, graph, state, desired("db", "side", "top"), UpOptions())
+    assert actions(plan, "side") == [(RECREATE, 1)]
+    assert plan.services["side"].actions[0].reason == "db was recreated"
+    assert actions(plan, "top") == [(RESTART, 1)]
