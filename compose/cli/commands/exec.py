@@ -68,5 +68,51 @@ def run(opts: Any, args: argparse.Namespace) -> int:
         os._exit(code)
     tty = not args.no_tty and (args.tty or sys.stdin.isatty())
     sys.stdout.flush()
-    return api.exec(container.id, command, env=env, user=args.user, workdir=args.workdir, tty=tty,
-                    interactive=args.interactive, privileged=args.privileged)
+    if tty:
+        return api.exec(container.id, command, env=env, user=args.user, workdir=args.workdir, tty=True,
+                        interactive=args.interactive, privileged=args.privileged)
+    return piped(lambda stdio: api.exec(container.id, command, env=env, user=args.user, workdir=args.workdir,
+                                        interactive=args.interactive, privileged=args.privileged, stdio=stdio))
+
+
+def piped(call: Any) -> int:
+    """Run ``call(stdio)`` so that the process sees no terminal: when one of ours is a terminal,
+    it gets pipes and threads copy to and from ours (as Docker's streams do)."""
+    import threading
+
+    if not any(os.isatty(fd) for fd in (0, 1, 2)):
+        return call((0, 1, 2))
+
+    def copy(src: int, dst: int, close: int | None) -> None:
+        try:
+            while data := os.read(src, 65536):
+                os.write(dst, data)
+        except OSError:
+            pass
+        finally:
+            if close is not None:
+                os.close(close)
+
+    fds: list[int] = []
+    copiers = []
+    stdio = [0, 1, 2]
+    for fd in (1, 2):
+        if os.isatty(fd):
+            r, w = os.pipe()
+            stdio[fd] = w
+            fds.append(w)
+            copiers.append(threading.Thread(target=copy, args=(r, fd, r), daemon=True))
+    if os.isatty(0):
+        r, w = os.pipe()
+        stdio[0] = r
+        fds.append(r)
+        threading.Thread(target=copy, args=(0, w, w), daemon=True).start()
+    for t in copiers:
+        t.start()
+    try:
+        return call(tuple(stdio))
+    finally:
+        for fd in fds:
+            os.close(fd)
+        for t in copiers:
+            t.join(5)
