@@ -19,7 +19,7 @@ from typing import Any
 
 from runtime.container import etcfiles, sysctls
 from runtime.container import process as cprocess
-from runtime.container.logs import LogEntry, follow, read_logs, timestamp
+from runtime.container.logs import LogEntry, follow, log_files, read_logs, timestamp
 from runtime.container.process import ImageProcess, Overrides
 from runtime.container.spec import (
     ContainerSpec,
@@ -52,7 +52,7 @@ from runtime.errors import Conflict, InvalidState, NotFound, RuntimeFailure
 from runtime.linux import cgroups, netns
 from runtime.linux.capabilities import DOCKER_DEFAULT as _DEFAULT_CAPS
 from runtime.linux.capabilities import resolve as _resolve_caps
-from runtime.state import StateRoot, read_json
+from runtime.state import StateRoot, read_json, write_json
 from runtime.supervisor import client
 
 START_TIMEOUT = 60.0
@@ -331,12 +331,16 @@ class Containers:
         itself (``run --rm``); others remove it only if this process is gone."""
         record = self.store.resolve(ref)
         me = os.getpid()
-        self.store.update_state(record.id, extra={"attached_pid": me, "attached_start": process_start_time(me)})
+        # a file of its own: state.json belongs to the supervisor while the container runs
+        write_json(self.store.dir(record.id) / "attached.json", {"pid": me, "start": process_start_time(me)},
+                   sync=False)
 
-    @staticmethod
-    def _attached(st: ContainerState) -> bool:
-        pid = st.extra.get("attached_pid", 0)
-        return bool(pid) and alive(pid, st.extra.get("attached_start", 0))
+    def _attached(self, cid: str) -> bool:
+        try:
+            info = read_json(self.store.dir(cid) / "attached.json")
+        except FileNotFoundError:
+            return False
+        return alive(int(info["pid"]), int(info["start"]))
 
     def _kill_unsupervised(self, record: ContainerRecord, st: ContainerState) -> None:
         if alive(st.pid, st.pid_start):
@@ -360,7 +364,7 @@ class Containers:
                 if any(k not in have or (v and have[k] != v) for k, v in labels.items()):
                     continue
             st = self.refresh(record.id)
-            if record.auto_remove and st.status == EXITED and not self._attached(st):
+            if record.auto_remove and st.status == EXITED and not self._attached(record.id):
                 # its --rm was not carried out (the command that ran it was killed): do it now
                 with contextlib.suppress(NotFound):
                     self.remove(record.id)
@@ -428,16 +432,15 @@ class Containers:
         """Emit the existing entries, then new ones until the container has stopped for good."""
         record = self.store.resolve(ref)
         path = self.store.log_path(record.id)
-        for entry in read_logs(path, tail=tail):
+        history = [e for old in log_files(path) if old != path for e in read_logs(old)]
+        entries, offset, inode = follow(path, 0)  # one read: no entry between history and offset is lost
+        backlog = history + entries
+        for entry in backlog if tail is None else backlog[max(0, len(backlog) - tail):] if tail > 0 else []:
             emit(entry)
-        offset = path.stat().st_size if path.exists() else 0
-        inode = path.stat().st_ino if path.exists() else 0
         pause = 0.005  # short first: a quick command should not wait a full poll to end
         while True:
             running = self.refresh(record.id).status in (RUNNING, PAUSED, RESTARTING, CREATED)
-            if path.exists() and path.stat().st_ino != inode:
-                inode, offset = path.stat().st_ino, 0  # rotated
-            entries, offset = follow(path, offset)
+            entries, offset, inode = follow(path, offset, inode)
             for entry in entries:
                 emit(entry)
             if not running:

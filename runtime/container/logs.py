@@ -131,14 +131,19 @@ def _parse(file: Path) -> Iterator[LogEntry]:
         return
 
 
-def follow(path: Path, offset: int) -> tuple[list[LogEntry], int]:
-    """Complete entries of ``path`` after byte ``offset``, and the new offset."""
+def follow(path: Path, offset: int, inode: int = 0) -> tuple[list[LogEntry], int, int]:
+    """Complete entries of ``path`` after byte ``offset``, the new offset and the file's inode.
+
+    A different inode than ``inode`` means the file was rotated: it is read from its start."""
     try:
         with open(path, "rb") as f:
+            current = os.fstat(f.fileno()).st_ino
+            if inode and current != inode:
+                offset = 0
             f.seek(offset)
             data = f.read()
     except FileNotFoundError:
-        return [], 0
+        return [], 0, 0
     end = data.rfind(b"\n") + 1
     out: list[LogEntry] = []
     for line in data[:end].splitlines():
@@ -147,4 +152,4 @@ def follow(path: Path, offset: int) -> tuple[list[LogEntry], int]:
         except json.JSONDecodeError:
             continue
         out.append(LogEntry(obj.get("stream", "stdout"), obj.get("time", ""), obj.get("log", "")))
-    return out, offset + end
+    return out, offset + end, current

@@ -363,3 +363,25 @@ def test_protocol_carries_messages_and_fds():
     for fd in (r, w, fds[0]):
         os.close(fd)
     b.close()
+
+
+def test_log_follow_reads_complete_entries_and_notices_rotation(tmp_path: Path):
+    import os
+
+    from runtime.container.logs import follow
+
+    path = tmp_path / "f.log"
+    w = LogWriter(path, max_size=120, max_file=2)
+    w.feed("stdout", b"one\n")
+    entries, offset, inode = follow(path, 0)
+    assert [e.text for e in entries] == ["one\n"]
+    with open(path, "ab") as f:
+        f.write(b'{"log":"half')  # a torn write: not returned until complete
+    assert follow(path, offset, inode)[0] == []
+    os.truncate(path, offset)
+    for word in ("two", "three", "four"):
+        w.feed("stdout", word.encode() + b"\n")
+    w.close()
+    entries, offset, inode2 = follow(path, offset, inode)
+    assert inode2 != inode  # rotated: the new file is read from its start
+    assert entries and entries[-1].text == "four\n"
