@@ -250,12 +250,11 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.fail("mapping keys must be scalars", key_node, path)
             key = self._scalar(key_node, path)
-            if key is None:
-                key = "null"
-            elif isinstance(key, bool):
-                key = "true" if key else "false"
-            elif not isinstance(key, str):
-                key = key_node.value
+            if not isinstance(key, str):
+                # Docker Compose refuses these too; quote the key to make it a string.
+                raise self.fail(
+                    f"non-string key {key_node.value or 'null'} (quote it to use it as a string)", key_node, path
+                )
             if key in seen:
                 first = seen[key].start_mark.line + 1
                 raise self.fail(f"mapping key {key!r} already defined at line {first}", key_node, (*path, key))
