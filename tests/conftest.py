@@ -64,3 +64,16 @@ def debian(image_store, debian_rootfs_tar: Path):
     """The Debian test image, imported into this test's store as ``debian:test``."""
     image_store.import_rootfs(debian_rootfs_tar, "debian:test")
     return image_store.resolve("debian:test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the validation cache of the whole run (and of the CLIs it starts) out of ~/.cache."""
+    path = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("PYCOMPOSE_CACHE")
+    os.environ["PYCOMPOSE_CACHE"] = os.fspath(path)
+    yield path
+    if old is None:
+        os.environ.pop("PYCOMPOSE_CACHE", None)
+    else:
+        os.environ["PYCOMPOSE_CACHE"] = old
