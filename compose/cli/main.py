@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pause": ("pause", "Pause services"),
     "unpause": ("unpause", "Unpause services"),
     "wait": ("wait", "Block until containers of all (or specified) services stop"),
+    "cp": ("cp", "Copy files/folders between a service container and the local filesystem"),
     "version": ("version", "Show the pycompose version information"),
 }
 
