@@ -197,6 +197,10 @@ def test_exec_env_user_workdir_and_exit_code(containers, busybox):
     assert root.stdout.decode().split()[1] == "00000000a80425fb"
     missing = cli("container", "exec", "x", "nope")
     assert missing.returncode == 127
+    privileged = cli("container", "exec", "--privileged", "x", "sh", "-c",
+                     "grep -E '^(CapEff|Seccomp):' /proc/self/status")
+    fields = dict(line.split(":\t") for line in privileged.stdout.decode().splitlines())
+    assert int(fields["CapEff"], 16) & (1 << 21) and fields["Seccomp"] == "0"
     assert cli("container", "rm", "-f", "x").returncode == 0
 
 

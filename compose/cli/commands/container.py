@@ -86,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("-e", "--env", action="append", default=[])
     p.add_argument("-u", "--user", default=None)
     p.add_argument("-w", "--workdir", default=None)
+    p.add_argument("--privileged", action="store_true", help="Give extended privileges to the command")
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)
     p = sub.add_parser("logs", help="Fetch the logs of a container")
@@ -516,7 +517,8 @@ def _cmd_exec(containers: Any, args: argparse.Namespace) -> int:
                                workdir=args.workdir, stdio=(devnull, devnull, devnull))
         os._exit(code)
     return containers.exec(args.container, tuple(args.command), env=tuple(_env_items(args.env)), user=args.user,
-                           workdir=args.workdir, tty=args.tty, interactive=args.interactive)
+                           workdir=args.workdir, tty=args.tty, interactive=args.interactive,
+                           privileged=args.privileged)
 
 
 def _cmd_logs(containers: Any, args: argparse.Namespace) -> int:
