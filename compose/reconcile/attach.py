@@ -49,18 +49,21 @@ class LogPrinter:
 @dataclass
 class Attached:
     containers: list[ContainerView]
-    follow: Callable[[str, Callable[[object], None]], None]  # Containers.follow_logs
+    follow: Callable[..., None]  # Containers.follow_logs(cid, emit, tail=...)
     printer: LogPrinter
     exit_code: Callable[[str], int]  # container ID -> exit code (after it stopped)
     exited: list[tuple[ContainerView, int]] = field(default_factory=list)
     # services others wait on with service_completed_successfully: their exit is expected, not a reason to abort
     one_shot: frozenset[str] = frozenset()
+    # containers already running before this ``up``: only their new lines are shown
+    new_lines_only: frozenset[str] = frozenset()
 
     async def _follow(self, c: ContainerView, index: int, done: trio.MemorySendChannel) -> None:
         def emit(entry: object) -> None:
             self.printer.line(c.name, index, getattr(entry, "text", ""), getattr(entry, "time", ""))
 
-        await trio.to_thread.run_sync(self.follow, c.id, emit, abandon_on_cancel=True)
+        tail = 0 if c.id in self.new_lines_only else None
+        await trio.to_thread.run_sync(lambda: self.follow(c.id, emit, tail=tail), abandon_on_cancel=True)
         code = await trio.to_thread.run_sync(self.exit_code, c.id)
         self.printer.raw(f"{c.name} exited with code {code}")
         self.exited.append((c, code))

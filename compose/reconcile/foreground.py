@@ -28,7 +28,9 @@ def attach_targets(session: Session, names: Iterable[str], args: argparse.Namesp
     return {n for n in base if session.project.services[n].attach is not False} - set(args.no_attach)
 
 
-async def run_attached(session: Session, names: Iterable[str], progress: Progress, args: argparse.Namespace) -> int:
+async def run_attached(session: Session, names: Iterable[str], progress: Progress, args: argparse.Namespace,
+                       began: str = "") -> int:
+    """``began``: when this ``up`` started (RFC 3339); containers started before only show new lines."""
     import sys
 
     rt = session.rt
@@ -54,7 +56,9 @@ async def run_attached(session: Session, names: Iterable[str], progress: Progres
     one_shot = frozenset(dep.target for name in names for dep in session.graph.dependencies(name).values()
                          if dep.condition == "service_completed_successfully")
     attached = Attached(containers, rt.containers.follow_logs, printer,
-                        lambda cid: rt.containers.get(cid).state.exit_code, one_shot=one_shot)
+                        lambda cid: rt.containers.get(cid).state.exit_code, one_shot=one_shot,
+                        new_lines_only=frozenset(c.id for c in containers if began and c.active
+                                                 and c.started_at and c.started_at < began))
     outcome, detail = await attached.run(abort_on_exit=args.abort_on_container_exit or args.abort_on_container_failure,
                                          on_interrupt=interrupt)
     if outcome == "abort":

@@ -87,7 +87,7 @@ def _view(service: str) -> ContainerView:
 async def test_attached_ends_when_all_exit_and_aborts_on_first_exit_except_one_shots() -> None:
     codes = {"job": 0, "server": 3}
 
-    def follow(cid: str, emit) -> None:  # type: ignore[no-untyped-def]
+    def follow(cid: str, emit, tail=None) -> None:  # type: ignore[no-untyped-def]
         emit(type("E", (), {"text": f"{cid} says hi", "time": ""})())
 
     out = io.StringIO()

@@ -75,6 +75,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     from compose.reconcile.session import Runtime, load_session
 
     _check_flags(args)
+    began = _now()
     session = load_session(opts, services=tuple(args.services))
     scale = _scale(args.scale)
     for name in scale:
@@ -112,10 +113,17 @@ def run(opts: Any, args: argparse.Namespace) -> int:
         trio.run(executor.execute, plan)
     if args.no_start:
         return 0
-    return trio.run(_after, session, names, progress, args)
+    return trio.run(_after, session, names, progress, args, began)
 
 
-async def _after(session: Any, names: set[str], progress: Any, args: argparse.Namespace) -> int:
+def _now() -> str:
+    import time
+
+    ns = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
+
+
+async def _after(session: Any, names: set[str], progress: Any, args: argparse.Namespace, began: str) -> int:
     if args.wait:
         from compose.reconcile.waiting import wait_project
 
@@ -124,4 +132,4 @@ async def _after(session: Any, names: set[str], progress: Any, args: argparse.Na
         return 0
     from compose.reconcile.foreground import run_attached
 
-    return await run_attached(session, names, progress, args)
+    return await run_attached(session, names, progress, args, began)
