@@ -107,3 +107,11 @@ services:
     err = project.run("up", "-d").stderr
     assert f"Container {side}  Recreate (db was recreated)" in err
     assert netns(db) == netns(side)
+
+
+def test_down_rmi_all_removes_the_images_of_the_services(project: Project) -> None:
+    project.write(PAIR)
+    project.run("up", "-d")
+    project.run("down", "--rmi", "all", "-t", "0")
+    listing = project.run("image", "ls").stdout
+    assert "busybox " not in listing and "busybox-volume" in listing
