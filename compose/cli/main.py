@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pause": ("pause", "Pause services"),
     "unpause": ("unpause", "Unpause services"),
     "wait": ("wait", "Block until containers of all (or specified) services stop"),
+    "images": ("images", "List images used by the created containers"),
+    "ls": ("ls", "List running compose projects"),
+    "events": ("events", "Receive real time events from containers"),
+    "stats": ("stats", "Display a live stream of container(s) resource usage statistics"),
     "cp": ("cp", "Copy files/folders between a service container and the local filesystem"),
     "version": ("version", "Show the pycompose version information"),
 }
