@@ -201,11 +201,12 @@ class Executor:
         async with trio.open_nursery() as outer:
             outer.start_soon(self._networks, plan)  # containers can be created while networks are made
             await self.run(self.ensure_volumes, plan)
-            for layer in plan.layers:
+            for i, layer in enumerate(plan.layers):
                 async with trio.open_nursery() as nursery:
                     for name in layer:
                         nursery.start_soon(self.service_task, name, plan)
-                await self.refresh()
+                if i + 1 < len(plan.layers):
+                    await self.refresh()  # the next layer joins, waits on and mounts from these containers
 
     async def _networks(self, plan: Plan) -> None:
         await self.run(self.ensure_networks, plan)

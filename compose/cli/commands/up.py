@@ -111,7 +111,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
 
         executor = Executor(session, progress, dict(desired.hashes), timeout=args.timeout)
         trio.run(executor.execute, plan)
-    if args.no_start:
+    if args.no_start or (args.detach and not args.wait):
         return 0
     return trio.run(_after, session, names, progress, args, began)
 
