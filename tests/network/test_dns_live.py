@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 from dnslib import QTYPE, RR, A, DNSRecord
@@ -153,3 +154,25 @@ def test_internal_network_has_no_way_out(project):
             return [r for r in ipr.get_routes(family=2) if r["dst_len"] == 0]
 
     assert netns.inside(sealed.netns, routes) == []
+
+
+def test_container_dns_servers_are_its_upstream(net_env, monkeypatch):
+    default, own = Upstream(), Upstream()
+    monkeypatch.setenv("PYCOMPOSE_DNS_UPSTREAM", f"127.0.0.1:{default.port}")
+    nets = NetworkManager(StateRoot.from_env())
+    eps = EndpointManager(nets)
+    nets.create(NetworkSpec("d_net"))
+    try:
+        mine = eps.setup(ContainerNetworkRequest("6" * 64, "d-own-1", networks=(EndpointRequest("d_net"),),
+                                                 dns=(f"127.0.0.1:{own.port}",)))
+        other = eps.setup(ContainerNetworkRequest("7" * 64, "d-other-1", networks=(EndpointRequest("d_net"),)))
+        assert addrs(resolve(mine.netns, "mine.test")) == ["203.0.113.7"]
+        assert addrs(resolve(other.netns, "theirs.test")) == ["203.0.113.7"]
+        assert own.seen == ["mine.test."] and default.seen == ["theirs.test."]
+        assert "nameserver 127.0.0.11" in Path(mine.resolv_conf).read_text()
+    finally:
+        eps.teardown("6" * 64)
+        eps.teardown("7" * 64)
+        nets.remove("d_net")
+        default.close()
+        own.close()
