@@ -6,7 +6,7 @@ from typing import Any
 
 from compose.errors import ConfigError
 from compose.reconcile.lifecycle import Lifecycle
-from compose.reconcile.progress import Progress
+from compose.reconcile.progress import progress_for
 from compose.reconcile.session import Runtime, load_session
 
 
@@ -20,8 +20,8 @@ def lifecycle_for(opts: Any, *, timeout: float | None = None, required: bool = T
     except ConfigError:
         if required or not opts.project_name or opts.files:
             raise
-        return Lifecycle(rt, opts.project_name, Progress(opts.progress), None, timeout)
-    return Lifecycle(rt, session.project.name, Progress(opts.progress), session, timeout)
+        return Lifecycle(rt, opts.project_name, progress_for(opts), None, timeout)
+    return Lifecycle(rt, session.project.name, progress_for(opts), session, timeout)
 
 
 def service_names(life: Lifecycle, services: list[str]) -> list[str]:

@@ -15,11 +15,14 @@ DONE = {"Created", "Started", "Stopped", "Removed", "Running", "Healthy", "Exite
 
 
 class Progress:
+    """``mode``: Docker Compose's ``--progress`` (auto, tty, plain, json, quiet)."""
+
     def __init__(self, mode: str = "auto", out: TextIO | None = None) -> None:
         self.out = out or sys.stderr
         tty = self.out.isatty()
         self.live = mode == "tty" or (mode == "auto" and tty)
         self.quiet = mode == "quiet"
+        self.json = mode == "json"
         self._rows: dict[str, str] = {}
         self._drawn = 0
         self._lock = threading.Lock()
@@ -29,6 +32,13 @@ class Progress:
             return
         text = f"{kind} {name}  {status}" + (f" ({detail})" if detail else "")
         with self._lock:
+            if self.json:
+                import json
+
+                record = {"id": f"{kind} {name}", "status": status, **({"text": detail} if detail else {})}
+                self.out.write(json.dumps(record) + "\n")
+                self.out.flush()
+                return
             if not self.live:
                 self.out.write(f" {text}\n")
                 self.out.flush()
@@ -52,4 +62,12 @@ class Progress:
             self._rows.clear()
 
 
-__all__ = ["Progress"]
+def progress_for(opts: object) -> Progress:
+    """The progress output the global options ask for (``--ansi never`` means no live view)."""
+    mode = getattr(opts, "progress", "auto")
+    if getattr(opts, "dry_run", False) or (mode == "auto" and getattr(opts, "ansi", "auto") == "never"):
+        mode = "plain"
+    return Progress(mode)
+
+
+__all__ = ["Progress", "progress_for"]

@@ -40,6 +40,18 @@ def test_live_progress_redraws_one_row_per_resource() -> None:
     assert text.rstrip("\n").splitlines()[-2].endswith("Container a  Started")
 
 
+def test_json_progress_and_options() -> None:
+    import json
+
+    out = io.StringIO()
+    Progress("json", out).event("Container", "a", "Recreate", "image changed")
+    assert json.loads(out.getvalue()) == {"id": "Container a", "status": "Recreate", "text": "image changed"}
+    from compose.reconcile.progress import progress_for
+
+    opts = argparse.Namespace(progress="auto", ansi="never", dry_run=False)
+    assert not progress_for(opts).live
+
+
 def test_quiet_progress_prints_nothing() -> None:
     out = io.StringIO()
     Progress("quiet", out).event("Container", "a", "Started")

@@ -71,10 +71,11 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     from compose.plan import UpOptions, plan_up, selected_services
     from compose.project_state import read_state
     from compose.reconcile.desired import desired_state
-    from compose.reconcile.progress import Progress
+    from compose.reconcile.progress import progress_for
     from compose.reconcile.session import Runtime, load_session
 
     _check_flags(args)
+    args.ansi = opts.ansi
     began = _now()
     session = load_session(opts, services=tuple(args.services))
     scale = _scale(args.scale)
@@ -87,7 +88,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
                         remove_orphans=args.remove_orphans, scale=scale)
     rt = Runtime.open()
     session = replace(session, runtime=rt)
-    progress = Progress(opts.progress if not opts.dry_run else "plain")
+    progress = progress_for(opts)
     names = selected_services(session.project, session.graph, up_opts)
     with rt.state.lock(f"project-{session.project.name}"):
         state = read_state(session.project.name, containers=rt.containers, oneoff=False)
