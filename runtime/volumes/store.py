@@ -149,10 +149,11 @@ class VolumeStore:
     def populate(self, name: str, source: Path) -> bool:
         """Copy ``source`` (a directory of the image) into an empty volume, as Docker does; done?"""
         dest = self.mount_source(name)
-        if not source.is_dir() or any(dest.iterdir()):
-            return False
-        copy_tree(source, dest)
-        return True
+        with self.state.lock(f"volume-{name}"):  # two replicas mounting it at once copy once
+            if not source.is_dir() or any(dest.iterdir()):
+                return False
+            copy_tree(source, dest)
+            return True
 
     def size(self, name: str) -> int:
         total = 0
