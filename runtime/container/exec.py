@@ -93,6 +93,9 @@ def _report(sock: socket.socket, exc: BaseException) -> None:
 
 def _child(spec: ContainerSpec, cgroup: CgroupSet | None, proc: Process, stdio: tuple[int, int, int], tty: bool,
            ns_fds: list[tuple[int, int]], sock: socket.socket, security: launch.Security | None) -> int:
+    # forked from a caller that may have other threads: drop their fds, or their pipes would
+    # never see end of file while this process lives
+    libc.close_fds_except({0, 1, 2, *stdio, *(fd for fd, _ in ns_fds), sock.fileno()})
     if security is None:
         security = launch.security_for(spec)
     if cgroup is not None:

@@ -204,3 +204,17 @@ def seccomp_set_filter(fprog_address: int, flags: int = 0) -> None:
     """seccomp(SECCOMP_SET_MODE_FILTER, flags, fprog): install a BPF filter on this thread."""
     _check(_libc.syscall(ctypes.c_long(_nr("seccomp")), ctypes.c_uint(SECCOMP_SET_MODE_FILTER),
                          ctypes.c_uint(flags), ctypes.c_void_p(fprog_address)), "seccomp")
+
+
+def close_fds_except(keep: set[int]) -> None:
+    """Close every fd of this (freshly forked) process except ``keep``.
+
+    A child forked while other threads have pipes open inherits their ends too; if it kept
+    them, another child would never see end of file on its pipe (each would wait for the
+    other). Children forked from a threaded caller call this first."""
+    low = 0
+    for fd in sorted(keep):
+        if fd > low:
+            os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))

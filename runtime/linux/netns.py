@@ -36,8 +36,7 @@ def create(path: Path) -> Path:
     if pid == 0:
         code = 0
         try:
-            os.close(ready_r)
-            os.close(done_w)
+            libc.close_fds_except({0, 1, 2, ready_w, done_r})
             libc.unshare(libc.CLONE_NEWNET)
             loopback_up()
             os.write(ready_w, b"1")
@@ -52,6 +51,7 @@ def create(path: Path) -> Path:
         if os.read(ready_r, 1) != b"1":
             raise OSError(errno.EPERM, "cannot create a network namespace")
         libc.mount(f"/proc/{pid}/ns/net", path, None, libc.MS_BIND)
+        os.write(done_w, b"1")  # a byte, not end of file: copies of done_w may live in other forks
     finally:
         os.close(ready_r)
         os.close(done_w)

@@ -125,8 +125,19 @@ def test_parallel_starts_from_threads(containers, busybox, image_store):
         containers.start(cid)
         return containers.wait(cid)
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        codes = list(pool.map(one, range(6)))
-    assert codes == list(range(6))
-    for i in range(6):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(one, range(12)))
+    assert codes == list(range(12))
+    for i in range(12):
         containers.remove(f"par{i}")
+    # exec from several threads at once (each fork must not keep the others' pipes open)
+    detached("--name", "target", "busybox", "sleep", "60")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda i: containers.exec("target", ("sh", "-c", f"sleep 0.{i % 3}; exit {i}"),
+                                                              stdio=(devnull, devnull, devnull)), range(16)))
+    finally:
+        os.close(devnull)
+    assert results == list(range(16))
+    containers.remove("target", force=True)

@@ -385,3 +385,27 @@ def test_log_follow_reads_complete_entries_and_notices_rotation(tmp_path: Path):
     entries, offset, inode2 = follow(path, offset, inode)
     assert inode2 != inode  # rotated: the new file is read from its start
     assert entries and entries[-1].text == "four\n"
+
+
+def test_close_fds_except_keeps_only_what_is_asked():
+    import os
+
+    r, w = os.pipe()
+    keep_r, keep_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        libc.close_fds_except({0, 1, 2, keep_w})
+        try:
+            os.fstat(w)
+            os._exit(3)  # still open: wrong
+        except OSError:
+            pass
+        os.write(keep_w, b"ok")
+        os._exit(0)
+    os.close(w)
+    os.close(keep_w)
+    assert os.read(r, 1) == b""  # the child closed its copy of w: end of file
+    assert os.read(keep_r, 2) == b"ok"
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    os.close(r)
+    os.close(keep_r)
