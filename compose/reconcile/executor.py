@@ -103,7 +103,7 @@ class Executor:
         rt = self.session.rt
         stopping.stop(rt.containers, c.id, self.timeout)
         rt.containers.remove(c.id, force=True)
-        rt.teardown(c.id)
+        rt.forget(c.id)
 
     def _create(self, service: Service, action: ContainerAction, previous: ContainerView | None) -> str:
         image = resolve_image(self.session, service)

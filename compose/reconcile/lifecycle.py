@@ -82,7 +82,7 @@ class Lifecycle:
 
     def _remove(self, cid: str) -> None:
         self.rt.containers.remove(cid, force=True)
-        self.rt.teardown(cid)
+        self.rt.forget(cid)
 
     def _start(self, c: ContainerView) -> None:
         assert self.session is not None

@@ -33,8 +33,6 @@ from runtime.api import RuntimeFailure
 from runtime.api.containers import Mount
 from runtime.api.images import Image
 
-FILES_DIR = "compose-files"
-
 
 @dataclass(frozen=True)
 class PendingFile:
@@ -102,7 +100,7 @@ def resolve_mounts(session: Session, service: Service, image: Image, rootfs: Pat
         elif req.kind == "tmpfs":
             mounts.append(runtime_mount(req, ""))
         elif req.content is not None:
-            path = files_dir / FILES_DIR / f"{i}-{posixpath.basename(req.target) or 'file'}"
+            path = files_dir / f"{i}-{posixpath.basename(req.target) or 'file'}"
             files.append(PendingFile(path, req.content, req.uid, req.gid, req.mode))
             mounts.append(runtime_mount(req, os.fspath(path)))
         else:
@@ -176,8 +174,8 @@ def create_replica(session: Session, service: Service, number: int, name: str, *
     cid = rt.containers.new_id()
     rootfs = rt.images.prepare_rootfs(image.id, cid)
     try:
-        files_dir = rt.containers.store.dir(cid)
-        mounts, files = resolve_mounts(session, service, image, rootfs, files_dir, state, previous)
+        mounts, files = resolve_mounts(session, service, image, rootfs, rt.files_dir(cid), state, previous)
+        write_files(files)  # before the container exists: a created container always has its files
         labels = L.container_labels(session.project, service, number, config_hash=config_hash, image_id=image.id,
                                     working_dir=session.working_dir, config_files=session.config_files,
                                     env_files=session.env_files, replace=previous.id if previous else "",
@@ -188,8 +186,8 @@ def create_replica(session: Session, service: Service, number: int, name: str, *
                              image_id=image.id, rootfs_managed=True)
     except BaseException:
         rt.images.release_rootfs(cid)
+        rt.forget(cid)
         raise
-    write_files(files)
     return cid
 
 

@@ -24,6 +24,7 @@ from runtime.api.volumes import Volumes
 from runtime.state import StateRoot
 
 CONFIGS_DIR = "compose-configs"  # hashed settings of each config hash, to say what changed
+FILES_DIR = "compose-files"  # per container: its secrets and configs with content
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,17 @@ class Runtime:
     def teardown(self, container_id: str) -> None:
         with self.teardown_lock:
             self.networks.teardown(container_id)
+
+    def files_dir(self, container_id: str) -> Path:
+        """Where the container's secret and config files are written (before it is created)."""
+        return self.state.root / FILES_DIR / container_id
+
+    def forget(self, container_id: str) -> None:
+        """After the container is removed: its network endpoint and its files."""
+        import shutil
+
+        self.teardown(container_id)
+        shutil.rmtree(self.files_dir(container_id), ignore_errors=True)
 
     @classmethod
     def open(cls, state: StateRoot | None = None) -> Runtime:
