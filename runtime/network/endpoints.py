@@ -90,6 +90,7 @@ class ContainerNetwork:
 class EndpointManager:
     networks: NetworkManager
     firewall: Firewall = field(default_factory=Firewall)
+    firewall6: Firewall = field(default_factory=lambda: Firewall(6))
     resolv_conf_path: Path = RESOLV_CONF
 
     @property
@@ -133,8 +134,8 @@ class EndpointManager:
             with IPRoute() as ipr:
                 for att in rec.attachments:
                     veth.remove_pair(ipr, att.veth)
-            if rec.ports and self.firewall.available:
-                self.firewall.remove_tagged(ctr_tag(rec.container_id))
+            if rec.ports:
+                self._unpublish(rec.container_id)
             self._build(req, rec, records)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -169,8 +170,8 @@ class EndpointManager:
         rec = self.store.endpoint(container_id)
         if rec is None:
             return
-        if rec.ports and self.firewall.available:
-            self.firewall.remove_tagged(ctr_tag(container_id))
+        if rec.ports:
+            self._unpublish(container_id)
         if rec.attachments:
             with IPRoute() as ipr:
                 for att in rec.attachments:
@@ -310,6 +311,19 @@ class EndpointManager:
                                  f"networks only")
         address_of = {f"{p.container_port}/{p.protocol}": target for p in rec.ports}
         self.firewall.add(port_rules(rec, address_of))
+        # IPv6: to the container's IPv6 address on the same network, when it has one (without
+        # a userland proxy there is no IPv6-to-IPv4 path, and ::1 cannot be DNATed out of lo).
+        target6 = next((a.ipv6 for a, n in zip(rec.attachments, records, strict=True)
+                        if a.ipv4 == target and a.ipv6), None)
+        if target6 is not None and self.firewall6.available:
+            rules = port_rules(rec, {f"{p.container_port}/{p.protocol}": target6 for p in rec.ports}, 6)
+            if rules:
+                self.firewall6.add(rules)  # our IPv6 chains exist: the network has an IPv6 subnet
+
+    def _unpublish(self, container_id: str) -> None:
+        for fw in (self.firewall, self.firewall6):
+            if fw.available:
+                fw.remove_tagged(ctr_tag(container_id))
 
     def _write_files(self, req: ContainerNetworkRequest, rec: EndpointRecord,
                      records: Sequence[NetworkRecord]) -> None:

@@ -3,8 +3,9 @@
 All rules live in chains of our own (``PYCOMPOSE-*``), reached by one jump each from the
 built-in chains; every rule we add carries a comment naming what it belongs to
 (``pycompose:net:<id>`` or ``pycompose:ctr:<id>``) so it can be removed exactly. Changes
-go through ``iptables-restore --noflush`` (one atomic batch per change); the Debian
-package ``iptables`` provides it (nf_tables or legacy backend alike).
+go through ``iptables-restore --noflush`` (one atomic batch per change), the same for IPv6
+with ``ip6tables-restore``; the Debian package ``iptables`` provides both (nf_tables or
+legacy backend alike).
 
 nat:
   PREROUTING/OUTPUT -m addrtype --dst-type LOCAL -> PYCOMPOSE-DNAT   published ports
@@ -63,10 +64,13 @@ class Rule:
         return f'{op} {self.chain} {self.spec} -m comment --comment "{self.tag}"'
 
 
-def network_rules(rec: NetworkRecord) -> list[Rule]:
-    """Masquerading and forwarding rules of one network (IPv4)."""
+def network_rules(rec: NetworkRecord, version: int = 4) -> list[Rule]:
+    """Masquerading and forwarding rules of one network for IPv``version`` (none for IPv6
+    on a network without an IPv6 subnet)."""
     br, tag = rec.bridge, net_tag(rec.id)
-    subnet = rec.subnet(4)
+    subnet = rec.subnet(version)
+    if version == 6 and subnet is None:
+        return []
     nat: list[str] = [f"-o {br} -m addrtype --src-type LOCAL -j MASQUERADE"]
     if subnet is not None:
         nat.append(f"-s {subnet.subnet} -o {br} -m conntrack --ctstate DNAT -j MASQUERADE")
@@ -80,28 +84,35 @@ def network_rules(rec: NetworkRecord) -> list[Rule]:
     return [Rule("nat", POST_CHAIN, s, tag) for s in nat] + [Rule("filter", FORWARD_CHAIN, s, tag) for s in forward]
 
 
-def port_rules(ep: EndpointRecord, address_of: dict[str, str]) -> list[Rule]:
-    """DNAT rules of a container's published ports; ``address_of`` maps each binding's
-    protocol/port to the container IPv4 address that receives it."""
+def port_rules(ep: EndpointRecord, address_of: dict[str, str], version: int = 4) -> list[Rule]:
+    """DNAT rules of a container's published ports for IPv``version``; ``address_of`` maps
+    each binding's ``port/protocol`` to the container address (of that family) receiving it.
+    A binding without a host address is published on both families (as Docker); ``0.0.0.0``
+    and ``::`` on one."""
     tag = ctr_tag(ep.container_id)
+    wildcard = {4: "0.0.0.0", 6: "::"}[version]
     out = []
     for p in ep.ports:
         target = address_of.get(f"{p.container_port}/{p.protocol}")
-        if target is None or ":" in (p.host_ip or ""):
+        host_ip = p.host_ip or ""
+        if target is None or (host_ip and (":" in host_ip) != (version == 6)):
             continue
-        dest = f"-d {p.host_ip} " if p.host_ip and p.host_ip != "0.0.0.0" else ""
+        dest = f"-d {host_ip} " if host_ip and host_ip != wildcard else ""
+        to = f"[{target}]" if version == 6 else target
         out.append(Rule("nat", DNAT_CHAIN,
                         f"{dest}-p {p.protocol} -m {p.protocol} --dport {p.host_port} "
-                        f"-j DNAT --to-destination {target}:{p.container_port}", tag))
+                        f"-j DNAT --to-destination {to}:{p.container_port}", tag))
     return out
 
 
 class Firewall:
     """The iptables side; one instance per operation (no state kept between calls)."""
 
-    def __init__(self, iptables_restore: str | None = None, iptables_save: str | None = None) -> None:
-        self.restore = iptables_restore or shutil.which("iptables-restore")
-        self.save = iptables_save or shutil.which("iptables-save")
+    def __init__(self, version: int = 4) -> None:
+        prefix = "ip6tables" if version == 6 else "iptables"
+        self.version = version
+        self.restore = shutil.which(f"{prefix}-restore")
+        self.save = shutil.which(f"{prefix}-save")
 
     @property
     def available(self) -> bool:

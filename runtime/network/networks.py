@@ -50,6 +50,7 @@ class NetworkManager:
     state: StateRoot
     config: NetworkConfig = field(default_factory=load_config)
     firewall: Firewall = field(default_factory=Firewall)
+    firewall6: Firewall = field(default_factory=lambda: Firewall(6))
 
     @property
     def store(self) -> NetworkStore:
@@ -106,9 +107,13 @@ class NetworkManager:
             ensure_bridge(ipr, rec)
         if self.firewall.available:
             with self._host_lock():
-                self.firewall.ensure_base()
-                self.firewall.remove_tagged(net_tag(rec.id))
-                self.firewall.add(network_rules(rec))
+                for fw, version in ((self.firewall, 4), (self.firewall6, 6)):
+                    rules = network_rules(rec, version)
+                    if not fw.available or not rules:
+                        continue
+                    fw.ensure_base()
+                    fw.remove_tagged(net_tag(rec.id))
+                    fw.add(rules)
         elif not rec.internal:
             raise RuntimeFailure(f"network {rec.name}: iptables is needed for outbound traffic and published "
                                  f"ports (install the Debian package 'iptables')")
@@ -125,15 +130,17 @@ class NetworkManager:
                 raise Conflict(f"error while removing network: network {rec.name} id {rec.id} has active "
                                f"endpoints ({', '.join(sorted(users))})")
             with self._host_lock():
-                if self.firewall.available:
-                    self.firewall.remove_tagged(net_tag(rec.id))
+                firewalls = [fw for fw in (self.firewall, self.firewall6) if fw.available]
+                for fw in firewalls:
+                    fw.remove_tagged(net_tag(rec.id))
                 with IPRoute() as ipr:
                     remove_bridge(ipr, rec.bridge)
                 self.store.delete_network(rec.id)
-                if not self.store.networks() and not _host_links(BRIDGE_PREFIX):
-                    if self.firewall.available:
-                        self.firewall.remove_base()
-                    self._forwarding_restore()
+                if not self.store.networks():
+                    for fw in firewalls:
+                        fw.remove_base()  # kept while another state root has rules in them
+                    if not _host_links(BRIDGE_PREFIX):
+                        self._forwarding_restore()
         return rec
 
     def prune(self, labels: tuple[str, ...] = ()) -> list[str]:

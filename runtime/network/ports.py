@@ -94,7 +94,7 @@ def allocate_ports(requests: Iterable[PortRequest], taken: Iterable[PortBinding]
     for req in requests:
         if req.protocol not in PROTOCOLS:
             raise RuntimeFailure(f"{owner}: publishing {req.protocol} ports is not supported (tcp and udp are)")
-        host_ip = "" if req.host_ip in ("", "0.0.0.0") else req.host_ip
+        host_ip = req.host_ip  # "" (both families), "0.0.0.0" or "::" (one), or an address
         if req.published:
             lo, hi = _range(req.published)
             chosen = next((p for p in range(lo, hi + 1)

@@ -34,12 +34,13 @@ def our_links() -> list[str]:
 
 
 def our_rules() -> list[str]:
-    if shutil.which("iptables-save") is None:
-        return []
     out = []
-    for table in ("nat", "filter"):
-        text = subprocess.run(["iptables-save", "-t", table], capture_output=True, text=True, check=False).stdout
-        out += [line for line in text.splitlines() if "PYCOMPOSE" in line or "pycompose:" in line]
+    for save in ("iptables-save", "ip6tables-save"):
+        if shutil.which(save) is None:
+            continue
+        for table in ("nat", "filter"):
+            text = subprocess.run([save, "-t", table], capture_output=True, text=True, check=False).stdout
+            out += [f"{save}: {line}" for line in text.splitlines() if "PYCOMPOSE" in line or "pycompose:" in line]
     return out
 
 

@@ -104,3 +104,36 @@ def test_port_in_use_is_a_clear_error_and_leaves_nothing(managers):
                                           ports=(PortRequest(80, str(port)),)))
     eps.teardown("e" * 64)
     nets.remove("pc_default")
+
+
+def host_address6() -> str:
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
+        for addr in ipr.get_addr(family=socket.AF_INET6):
+            ip = addr.get_attr("IFA_ADDRESS")
+            if ip != "::1" and not ip.startswith("fe80") and not names.get(addr["index"], "").startswith("pc"):
+                return ip
+    pytest.skip("no global IPv6 address on this host")
+
+
+@pytest.mark.skipif(__import__("shutil").which("ip6tables-restore") is None, reason="needs ip6tables")
+def test_published_port_over_ipv6(managers):
+    nets, eps = managers
+    nets.create(NetworkSpec("pp_v6", enable_ipv6=True))
+    me6 = host_address6()
+    web = eps.setup(ContainerNetworkRequest("a" * 64, "pp6-web-1", service="web", networks=(EndpointRequest("pp_v6"),),
+                                            ports=(PortRequest(80), PortRequest(81, host_ip="0.0.0.0"))))
+    both, v4_only = (p.host_port for p in web.record.ports)
+    server, server81 = Server(web.netns, "::", 80), Server(web.netns, "::", 81)
+    try:
+        assert exchange(None, me6, both, b"six") == b"echo:six"
+        assert exchange(None, "127.0.0.1", both, b"four") == b"echo:four"
+        with pytest.raises(OSError):  # published on 0.0.0.0 only: nothing on IPv6
+            exchange(None, me6, v4_only, timeout=1)
+    finally:
+        server.close()
+        server81.close()
+    eps.teardown("a" * 64)
+    nets.remove("pp_v6")
