@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from compose.errors import ConfigError
+from compose.loader import observe
 from compose.loader.dotenv import read_env_files
 
 __all__ = [
@@ -102,18 +103,18 @@ def _default_env_files(
     if disabled is not None and _parse_bool(disabled, "COMPOSE_DISABLE_ENV_FILE"):
         return ()
     candidate = os.path.join(working_dir, ".env")
-    if not os.path.exists(candidate):
+    if not observe.exists(candidate):
         return None
-    return () if os.path.isdir(candidate) else (candidate,)
+    return () if observe.isdir(candidate) else (candidate,)
 
 
 def _search(start: str, warnings: list[str]) -> tuple[str, ...]:
     directory = start
     while True:
-        found = [os.path.join(directory, n) for n in DEFAULT_FILES if os.path.exists(os.path.join(directory, n))]
+        found = [os.path.join(directory, n) for n in DEFAULT_FILES if observe.exists(os.path.join(directory, n))]
         if found:
             overrides = [
-                os.path.join(directory, n) for n in OVERRIDE_FILES if os.path.exists(os.path.join(directory, n))
+                os.path.join(directory, n) for n in OVERRIDE_FILES if observe.exists(os.path.join(directory, n))
             ]
             for kind, names in (("config", found), ("override", overrides)):
                 if len(names) > 1:
@@ -137,7 +138,7 @@ def _compose_file_env(environment: Mapping[str, str], cwd: str) -> tuple[str, ..
             out.append(name)
             continue
         path = _abspath(name, cwd)
-        if not os.path.exists(path):
+        if not observe.exists(path):
             raise ConfigError(f"stat {path}: no such file or directory", hint="set by COMPOSE_FILE")
         out.append(path)
     return tuple(out)

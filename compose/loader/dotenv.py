@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from compose.errors import ConfigError, InterpolationError
-from compose.loader import template
+from compose.loader import observe, template
 
 __all__ = ["FORMATS", "parse", "parse_format", "parse_raw", "read_env_files"]
 
@@ -224,13 +224,12 @@ def read_env_files(files: Iterable[str], environ: Mapping[str, str], *, cwd: str
 
     for name in files:
         path = os.path.normpath(os.path.join(cwd, name))
-        if not os.path.exists(path):
+        if not observe.exists(path):
             raise ConfigError(f"couldn't find env file: {path}")
-        if os.path.isdir(path):
+        if observe.isdir(path):
             raise ConfigError(f"{path} is a directory")
         try:
-            with open(path, encoding="utf-8", errors="surrogateescape") as stream:
-                text = stream.read()
+            text = observe.read_text(path, errors="surrogateescape")
         except OSError as exc:
             raise ConfigError(f"couldn't read env file: {path}: {exc.strerror}") from None
         parse(text, lookup, into=out, file=path)

@@ -16,6 +16,7 @@ from typing import Any
 
 from compose.errors import ConfigError
 from compose.loader import merge as merging
+from compose.loader import observe
 from compose.loader.files import Context, Path, Provenance, absolute, load_file, resolve_other_file
 from compose.loader.yamlsource import SourceMap
 
@@ -115,9 +116,9 @@ def _other_file(name: str, ref: str, file: str, scope: _Scope) -> tuple[_Scope, 
     # the base service are taken, moved under the extending service (see _resolve).
     ctx = scope.ctx.but(working_dir=base_dir, extends=False, include=False, validate=False, provenance=Provenance())
     where = _where(scope, ("services", name, "extends", "file"))
-    if os.path.isdir(local):
+    if observe.isdir(local):
         raise ConfigError(f"cannot extend service {name!r}: {local} is a directory", **where)
-    if not os.path.exists(local):
+    if not observe.exists(local):
         raise ConfigError(f"cannot extend service {name!r}: open {local}: no such file or directory", **where)
     from compose.loader.files import read_file
 

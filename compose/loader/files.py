@@ -17,6 +17,7 @@ from typing import Any
 
 from compose.errors import ConfigError
 from compose.loader import merge as merging
+from compose.loader import observe
 from compose.loader.interpolate import interpolate
 from compose.loader.yamlsource import Document, SourceMap, parse_documents
 from compose.validate import validate_file
@@ -95,8 +96,7 @@ def read_file(name: str, stdin: str | None = None) -> str:
     if name == "-":
         return stdin or ""
     try:
-        with open(name, encoding="utf-8") as stream:
-            return stream.read()
+        return observe.read_text(name)
     except FileNotFoundError:
         raise ConfigError(f"open {name}: no such file or directory") from None
     except IsADirectoryError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from compose.loader import observe
 from compose.loader.dotenv import read_env_files
 from compose.loader.files import Context, absolute, load_files, resolve_other_file
 from compose.loader.yamlsource import SourceMap
@@ -68,20 +69,20 @@ def _load(entry: dict[str, Any], source: SourceMap, where: tuple[str | int, ...]
             "include cycle detected:\n" + chain[0] + "\n include " + "\n include ".join(chain[1:]), where
         )
     for name in files:
-        if not os.path.isfile(name):
+        if not observe.isfile(name):
             raise source.error(f"open {name}: no such file or directory", where)
     env_files = _strings(entry.get("env_file"))
     if not env_files:
         default = os.path.join(project_dir, ".env")
-        env_files = [default] if os.path.isfile(default) else []
+        env_files = [default] if observe.isfile(default) else []
     else:
         resolved = []
         for name in env_files:
             if not os.path.isabs(name):
                 name = absolute(name, ctx.working_dir)
-                if not os.path.exists(name):
+                if not observe.exists(name):
                     raise source.error(f"stat {name}: no such file or directory", (*where, "env_file"))
-                if os.path.isdir(name):
+                if observe.isdir(name):
                     raise source.error(f"{name} is not a file", (*where, "env_file"))
             resolved.append(name)
         env_files = resolved

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from compose.errors import ConfigError
-from compose.loader import paths
+from compose.loader import observe, paths
 from compose.loader.transform import fields
 from compose.loader.transform.canonical import matches
 from compose.loader.transform.fields import shape
@@ -230,13 +230,12 @@ def _read_env_files(service: dict[str, Any], environ: Mapping[str, str], working
         if fmt not in ("dotenv", "raw"):
             raise ConfigError(f"unsupported env_file format {fmt!r}", path=(*path, "env_file", i),
                               hint="expected dotenv or raw")
-        if not os.path.exists(file):
+        if not observe.exists(file):
             if required is True or str(required).lower() == "true":
                 raise ConfigError(f"env file {file} not found", path=(*path, "env_file", i))
             continue
         try:
-            with open(file, encoding="utf-8", errors="surrogateescape") as stream:
-                text = stream.read()
+            text = observe.read_text(file, errors="surrogateescape")
         except OSError as exc:
             raise ConfigError(f"cannot read env file {file}: {exc.strerror}", path=(*path, "env_file", i)) from None
         if fmt == "raw":
@@ -276,10 +275,9 @@ def _read_label_files(service: dict[str, Any], working_dir: str, path: Path) -> 
     labels: dict[str, str] = {}
     for i, name in enumerate(files):
         file = os.path.join(working_dir, name)
-        if not os.path.exists(file):
+        if not observe.exists(file):
             raise ConfigError(f"label file {file} not found", path=(*path, "label_file", i))
-        with open(file, encoding="utf-8", errors="surrogateescape") as stream:
-            dotenv.parse(stream.read(), labels.get, into=labels, file=file)
+        dotenv.parse(observe.read_text(file, errors="surrogateescape"), labels.get, into=labels, file=file)
     labels.update(_cast(fields.mapping, service.get("labels"), (*path, "labels")))
     if labels:
         service["labels"] = labels

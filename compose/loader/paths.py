@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compose.errors import ConfigError
+from compose.loader import observe
 from compose.loader.yamlsource import Path
 
 _REMOTE_PREFIXES = ("https://", "http://", "git://", "ssh://", "github.com/", "git@")
@@ -75,8 +76,8 @@ class Resolver:
 
     def symlinked_path(self, value: Any, path: Path) -> Any:
         resolved = self.abs_path(value, path)
-        if isinstance(resolved, str) and os.path.exists(resolved):
-            return os.path.realpath(resolved)
+        if isinstance(resolved, str) and observe.exists(resolved):
+            return observe.realpath(resolved)
         return resolved
 
     def volume_mount(self, value: Any, path: Path) -> Any:

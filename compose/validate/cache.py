@@ -9,6 +9,10 @@ At most ``MAX_PER_DIR`` entries per subdirectory are kept (the oldest go first).
 
 Where: ``$PYCOMPOSE_CACHE/validation`` if set (``PYCOMPOSE_CACHE=off`` disables the
 cache), else ``$XDG_CACHE_HOME/pycompose/validation``, else ``~/.cache/pycompose/validation``.
+
+The store itself (:func:`read_entry`, :func:`write_entry`: one file per key, atomic
+writes, bounded size) is shared with the project-result cache of ``pycompose config``
+(:mod:`compose.loader.resultcache`), which keeps its entries beside these.
 """
 
 from __future__ import annotations
@@ -27,16 +31,22 @@ DISABLED = {"off", "0", "none", "false"}
 MAX_PER_DIR = 32
 
 
-def cache_dir() -> Path | None:
-    """The directory of validation entries, or ``None`` when caching is off."""
+def cache_root() -> Path | None:
+    """The directory of every pycompose cache, or ``None`` when caching is off."""
     explicit = os.environ.get("PYCOMPOSE_CACHE")
     if explicit is not None:
         if explicit.strip().lower() in DISABLED or not explicit.strip():
             return None
-        return Path(explicit) / "validation"
+        return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "pycompose" / "validation"
+    return base / "pycompose"
+
+
+def cache_dir() -> Path | None:
+    """The directory of validation entries, or ``None`` when caching is off."""
+    root = cache_root()
+    return None if root is None else root / "validation"
 
 
 def _plain(value: Any) -> Any:
@@ -64,16 +74,25 @@ def is_known_valid(key: str, directory: Path | None = None) -> bool:
     directory = directory if directory is not None else cache_dir()
     if directory is None:
         return False
-    try:
-        return (directory / key[:2] / key).read_text(encoding="ascii") == key
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
+    return read_entry(directory, key) == key.encode("ascii")
 
 
 def remember_valid(key: str, directory: Path | None = None) -> None:
     directory = directory if directory is not None else cache_dir()
-    if directory is None:
-        return
+    if directory is not None:
+        write_entry(directory, key, key.encode("ascii"))
+
+
+def read_entry(directory: Path, key: str) -> bytes | None:
+    """The content stored under ``key`` (a hex digest) in ``directory``, or ``None``."""
+    try:
+        return (directory / key[:2] / key).read_bytes()
+    except (OSError, ValueError):
+        return None
+
+
+def write_entry(directory: Path, key: str, content: bytes) -> None:
+    """Store ``content`` under ``key``, atomically; a failure leaves the cache as it was."""
     import tempfile  # only on a miss: keeps the import off the common path
 
     target = directory / key[:2] / key
@@ -81,8 +100,8 @@ def remember_valid(key: str, directory: Path | None = None) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "w", encoding="ascii") as out:
-                out.write(key)
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
             os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):

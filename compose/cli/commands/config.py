@@ -62,6 +62,7 @@ class _Loaded:
 
 def _load(opts: Any, args: argparse.Namespace, *, services: tuple[str, ...] = (),
           interpolate: bool | None = None) -> _Loaded:
+    from compose.loader import observe
     from compose.loader.load import LoadOptions, load_project
 
     interpolate = not args.no_interpolate if interpolate is None else interpolate
@@ -83,6 +84,9 @@ def _load(opts: Any, args: argparse.Namespace, *, services: tuple[str, ...] = ()
     loaded = load_project(options, services=services)
     for warning in loaded.warnings:
         print(f"WARN[0000] {warning}", file=sys.stderr)
+    recorder = observe.active()
+    if recorder is not None:
+        recorder.warnings.extend(loaded.warnings)  # printed again when the result is reused
     if not interpolate or args.no_normalize:
         return _Loaded(loaded, None, None)  # values may still be ${...} text: no typed model
     from compose.graph import ServiceGraph
@@ -137,13 +141,39 @@ def _lines(items: Iterator[str] | list[str]) -> str:
 def run(opts: Any, args: argparse.Namespace) -> int:
     if args.lock_image_digests:
         args.resolve_image_digests = True
-    for flag, handler in _LISTINGS:
-        if getattr(args, flag):
-            _emit(args, handler(opts, args))
-            return 0
-    text = _render(opts, args)
+    from compose.loader import resultcache
+
+    if "-" in opts.files or not resultcache.enabled():  # standard input is read once: nothing to key
+        _emit(args, _output(opts, args))
+        return 0
+    return _run_cached(opts, args)
+
+
+def _run_cached(opts: Any, args: argparse.Namespace) -> int:
+    """The output of an earlier identical run when none of its inputs changed (see
+    :mod:`compose.loader.resultcache`); otherwise load, remember what was read, print."""
+    from compose.loader import observe, resultcache
+
+    options = {"global": {name: getattr(opts, name) for name in opts.__dataclass_fields__}, "command": vars(args)}
+    key = resultcache.key_for(options, os.getcwd(), os.environ, resultcache.code_fingerprint())
+    hit = resultcache.lookup(key)
+    if hit is not None:
+        for warning in hit.warnings:
+            print(f"WARN[0000] {warning}", file=sys.stderr)
+        _emit(args, hit.stdout)
+        return 0
+    with observe.recording() as recorder:
+        text = _output(opts, args)
+    resultcache.store(key, recorder.observations, resultcache.Result(text, tuple(recorder.warnings)))
     _emit(args, text)
     return 0
+
+
+def _output(opts: Any, args: argparse.Namespace) -> str:
+    for flag, handler in _LISTINGS:
+        if getattr(args, flag):
+            return handler(opts, args)
+    return _render(opts, args)
 
 
 def _render(opts: Any, args: argparse.Namespace) -> str:
