@@ -467,13 +467,15 @@ class Containers:
         proc = replace(spec.process, args=tuple(args), env=cprocess.merge_env(base_env, env),
                        cwd=workdir or spec.process.cwd, user=proc_user, terminal=tty, stdin=interactive)
         from runtime.container import exec as cexec  # only exec needs the launch machinery
+        from runtime.container.launch import security_for
 
         cg = container_cgroup(record)
+        security = security_for(spec)  # here, not in the forked child: no library loading after fork
         in_fd, out_fd, err_fd = stdio or (0, 1, 2)
         if tty:
             master, slave = cexec.open_pty(st.pid)
             try:
-                ex = cexec.spawn(spec, st.pid, cg, proc, (slave, slave, slave), tty=True)
+                ex = cexec.spawn(spec, st.pid, cg, proc, (slave, slave, slave), tty=True, security=security)
             finally:
                 os.close(slave)
             failure = cexec.read_error(ex.error_sock)
@@ -484,7 +486,7 @@ class Containers:
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 in_fd = devnull
             try:
-                ex = cexec.spawn(spec, st.pid, cg, proc, (in_fd, out_fd, err_fd))
+                ex = cexec.spawn(spec, st.pid, cg, proc, (in_fd, out_fd, err_fd), security=security)
             finally:
                 if devnull is not None:
                     os.close(devnull)
