@@ -11,29 +11,40 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from compose.errors import UsageError
-from compose.project_state import ContainerView, ProjectState
-from compose.reconcile.common import lifecycle_for
-from compose.reconcile.lifecycle import Lifecycle
+from compose.errors import ConfigError, UsageError
+from compose.project_state import ContainerView, ProjectState, read_state
+from compose.reconcile.progress import Progress
+from compose.reconcile.session import Runtime, Session, load_session
 from runtime.api import InvalidState
 
 
 @dataclass(frozen=True)
 class Target:
-    """A command's project and its current state."""
+    """A command's project, its runtime and its state when the command started.
 
-    life: Lifecycle
+    Reading needs no trio: commands that only look (``logs``, ``ps``, ``exec``, ...) start fast;
+    :meth:`lifecycle` gives the trio side to those that change several containers.
+    """
+
+    rt: Runtime
+    project: str
+    session: Session | None
+    progress: Progress
     state: ProjectState
 
-    @property
-    def project(self) -> str:
-        return self.life.project
+    def read(self) -> ProjectState:
+        return read_state(self.project, containers=self.rt.containers, oneoff=None)
+
+    def lifecycle(self) -> Any:
+        from compose.reconcile.lifecycle import Lifecycle
+
+        return Lifecycle(self.rt, self.project, self.progress, self.session)
 
     @property
     def known_services(self) -> tuple[str, ...]:
         """Services of the compose file (or, without one, of the containers found)."""
-        if self.life.session is not None:
-            return tuple(self.life.session.project.services)
+        if self.session is not None:
+            return tuple(self.session.project.services)
         return self.state.services
 
     def check_services(self, services: Iterable[str]) -> None:
@@ -71,8 +82,19 @@ class Target:
 
 def open_target(opts: Any, *, required: bool = False) -> Target:
     """The project the global options name; with ``required=False``, ``-p NAME`` alone will do."""
-    life = lifecycle_for(opts, required=required)
-    return Target(life, life.read())
+    from dataclasses import replace
+
+    rt = Runtime.open()
+    session: Session | None
+    try:
+        session = replace(load_session(opts), runtime=rt)
+    except ConfigError:
+        if required or not opts.project_name or opts.files:
+            raise
+        session = None
+    project = session.project.name if session is not None else str(opts.project_name)
+    state = read_state(project, containers=rt.containers, oneoff=None)
+    return Target(rt, project, session, Progress(opts.progress), state)
 
 
 __all__ = ["Target", "open_target"]

@@ -3,12 +3,13 @@ time parsing of --since/--until."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import pytest
 
-from compose.cli.commands.logs import decode, parse_when
+from compose.cli.commands.logs import decode, parse_when, render_fast
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import Project
 
@@ -93,3 +94,30 @@ def test_decode_whole_file_and_damaged_lines() -> None:
     damaged = good.replace(b'{"log":"b', b'{"log:"b')
     assert [e["log"] for e in decode(damaged)] == ["a\n"]
     assert decode(b"") == []
+
+
+TRICKY = ['say "hi"\n', "a/b\n", "tab\there\n", "ctrl \x1b[31mred\n", "no newline", "ünïcödé ✓\n", "\n",
+          "emoji 😀\n", "bell\x07\n", "", '{"log":"inner","stream":"stdout"}\n', "plain\n"]
+
+
+def _log(texts: list[str]) -> bytes:
+    return "".join(json.dumps({"log": t, "stream": "stderr" if i % 2 else "stdout",
+                               "time": f"2026-01-01T00:00:00.{i:09d}Z"}, ensure_ascii=False, separators=(",", ":"))
+                   + "\n" for i, t in enumerate(texts)).encode()
+
+
+@pytest.mark.parametrize("tail", [None, 0, 1, 3, 100])
+def test_fast_rendering_prints_what_the_decoder_path_prints(tail: int | None) -> None:
+    data = _log(TRICKY)
+    entries = decode(data)
+    if tail is not None:
+        entries = entries[-tail:] if tail else []
+    expected = "".join(f"web-1 | {e['log'].removesuffix(chr(10))}\n" for e in entries).encode()
+    assert render_fast(data, b"web-1 | ", timestamps=False, tail=tail) == expected
+
+
+def test_fast_rendering_declines_what_it_cannot_do_exactly() -> None:
+    assert render_fast(_log(["back\\slash\n"]), b"", timestamps=False, tail=None) is None
+    assert render_fast(_log(["x\n"]), b"", timestamps=True, tail=None) is None
+    assert render_fast(b'{"other":1}\n', b"", timestamps=False, tail=None) is None
+    assert render_fast(b"", b"", timestamps=False, tail=None) == b""

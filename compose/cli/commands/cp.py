@@ -219,8 +219,8 @@ def run(opts: Any, args: argparse.Namespace) -> int:
         raise UsageError("copying between services is not supported: give one SERVICE:PATH and one local path"
                          if src_service else "one of source or destination must be SERVICE:PATH")
     target = open_target(opts)
-    api = target.life.rt.containers
-    progress = target.life.progress
+    api = target.rt.containers
+    progress = target.progress
     try:
         if src_service is not None:
             c = target.one(src_service, args.index or None, running=False)

@@ -81,7 +81,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     wanted = set(args.services)
 
     def look() -> dict[str, Any]:
-        return {c.id: c for c in target.life.read().containers if not wanted or c.service in wanted}
+        return {c.id: c for c in target.read().containers if not wanted or c.service in wanted}
 
     before = look()
     while True:

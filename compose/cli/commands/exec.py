@@ -52,7 +52,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     container = target.one(args.service, args.index or None)
     if opts.dry_run:
         return 0
-    api = target.life.rt.containers
+    api = target.rt.containers
     command, env = tuple(args.command), env_items(args.env)
     if args.detach:
         pid = os.fork()

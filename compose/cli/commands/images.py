@@ -28,8 +28,8 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     from runtime.api import NotFound
 
     target = open_target(opts)
-    images = target.life.rt.images
-    api = target.life.rt.containers
+    images = target.rt.images
+    api = target.rt.containers
     rows = []
     for c in sorted(target.containers(args.services, oneoff=None), key=lambda c: c.name):
         record = api.get(c.id).record

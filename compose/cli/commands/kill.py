@@ -18,23 +18,23 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     from compose.cli.targets import open_target
 
     target = open_target(opts)
-    life = target.life
     found = target.containers(args.services, running_only=True, oneoff=None)
-    if args.remove_orphans and life.session is not None:
+    if args.remove_orphans and target.session is not None:
         import trio
 
         declared = set(target.known_services)
         orphans = [c for c in target.state.containers if c.service not in declared]
         if orphans and not opts.dry_run:
+            life = target.lifecycle()
             trio.run(lambda: life.remove(orphans, stop=True))
         found = [c for c in found if c.service in declared]
     if not found:
         print("no container to kill", file=sys.stderr)
         return 0
-    api = life.rt.containers
+    api = target.rt.containers
     for c in found:
-        life.progress.event("Container", c.name, "Killing")
+        target.progress.event("Container", c.name, "Killing")
         if not opts.dry_run:
             api.kill(c.id, signal=args.signal)
-        life.progress.event("Container", c.name, "Killed")
+        target.progress.event("Container", c.name, "Killed")
     return 0

@@ -113,6 +113,54 @@ def decode(data: bytes) -> list[dict[str, str]]:
         return out
 
 
+# The runtime's json-file layout: {"log":"<text>","stream":"stdout","time":"<30 characters>"}
+HEAD = b'{"log":"'
+
+
+BOUNDARY = re.compile(rb'","stream":"std(?:out|err)","time":"[^"]*"\}\n\{"log":"')
+LAST = re.compile(rb'","stream":"std(?:out|err)","time":"[^"]*"\}')
+ESCAPE = re.compile(rb"\\(u[0-9a-fA-F]{4}|[\"/bfnrt])")
+ESCAPED = {b'"': b'"', b"/": b"/", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t"}
+
+
+def _unescape(m: re.Match[bytes]) -> bytes:
+    code = m.group(1)
+    return chr(int(code[1:], 16)).encode() if len(code) == 5 else ESCAPED[code]
+
+
+def render_fast(data: bytes, head: bytes, *, timestamps: bool, tail: int | None) -> bytes | None:
+    """The printed lines of one container's json-file log, made by a few passes over the whole
+    buffer (no object per line); None when the log is not only in the runtime's own layout or
+    holds what these passes cannot unescape (then the general path decodes it).
+
+    In JSON text a raw ``"`` is never part of a string, so the layout's separators are found by
+    plain search; a text's escapes other than its final ``\\n`` are rare and undone one by one.
+    """
+    body = data[: max(data.rfind(b"\n"), 0)]
+    if tail is not None:
+        if tail <= 0:
+            return b""
+        parts = body.rsplit(b"\n", tail)
+        body = b"\n".join(parts[-tail:])
+    if not body:
+        return b""
+    if timestamps or b"\\\\" in body or re.search(rb"\\u[dD][89a-fA-F]", body):
+        return None
+    lines = body.count(b"\n") + 1
+    if not body.startswith(HEAD) or body.count(HEAD) != lines:
+        return None
+    out, joined = BOUNDARY.subn(b"\n" + head.replace(b"\\", b"\\\\"), body)
+    cut = out.rfind(b'","stream":"std')
+    if joined != lines - 1 or cut < 0 or not LAST.fullmatch(out, cut):
+        return None
+    out = out[:cut]
+    out = head + out[len(HEAD):] + b"\n"
+    out = out.replace(b"\\n\n", b"\n")
+    if b"\\" in out:
+        out = ESCAPE.sub(_unescape, out)
+    return out
+
+
 def read_entries(path: Path, tail: int | None, since: str, until: str) -> list[dict[str, str]]:
     entries: list[dict[str, str]] = []
     for file in log_files(path):
@@ -173,10 +221,15 @@ def _dump(printer: Printer, per_container: list[tuple[str, list[dict[str, str]]]
     out.write("".join(fmt(name, e.get("log", ""), stamp) for stamp, _i, name, e in heapq.merge(*streams)))
 
 
+def _fast_one(path: Path, printer: Printer, name: str, tail: int | None) -> bytes | None:
+    data = b"".join(f.read_bytes() for f in log_files(path))
+    return render_fast(data, printer.heads[name].encode(), timestamps=printer.timestamps, tail=tail)
+
+
 def _follow(target: Any, containers: list[Any], printer: Printer, tail: int | None, since: str, until: str) -> None:
     import threading
 
-    api = target.life.rt.containers
+    api = target.rt.containers
 
     def follow_one(c: Any) -> None:
         def emit(entry: Any) -> None:
@@ -215,7 +268,14 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     if args.follow:
         _follow(target, containers, printer, tail, since, until)
         return 0
-    store = target.life.rt.containers.store
+    store = target.rt.containers.store
+    if len(containers) == 1 and not (since or until):
+        text = _fast_one(store.log_path(containers[0].id), printer, containers[0].name, tail)
+        if text is not None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+            return 0
     per_container = [(c.name, read_entries(store.log_path(c.id), tail, since, until)) for c in containers]
     _dump(printer, per_container)
     sys.stdout.flush()

@@ -15,16 +15,15 @@ def freeze(opts: Any, services: list[str], *, pause: bool) -> int:
     from compose.cli.targets import open_target
 
     target = open_target(opts)
-    life = target.life
     wanted = "running" if pause else "paused"
     found = [c for c in target.containers(services, oneoff=None) if c.status == wanted]
     doing, done = ("Pausing", "Paused") if pause else ("Unpausing", "Unpaused")
-    api = life.rt.containers
+    api = target.rt.containers
     for c in found:
-        life.progress.event("Container", c.name, doing)
+        target.progress.event("Container", c.name, doing)
         if not opts.dry_run:
             (api.pause if pause else api.unpause)(c.id)
-        life.progress.event("Container", c.name, done)
+        target.progress.event("Container", c.name, done)
     return 0
 
 

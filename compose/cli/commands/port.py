@@ -24,7 +24,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     protocol = proto or args.protocol
     target = open_target(opts)
     container = target.one(args.service, args.index or None)
-    for p in target.life.rt.networks.published(container.id):
+    for p in target.rt.networks.published(container.id):
         if p.container_port == int(port) and p.protocol == protocol:
             print(f"{p.host_ip or '0.0.0.0'}:{p.host_port}")
             return 0

@@ -51,7 +51,7 @@ def summary(target: Any, c: Any) -> dict[str, Any]:
     """Docker Compose's ``ContainerSummary`` fields of one container."""
     from compose.cli.render import ago, parse_time, quoted_command
 
-    rt = target.life.rt
+    rt = target.rt
     info = rt.containers.get(c.id)
     record = info.record
     ports = rt.networks.published(c.id)
@@ -121,7 +121,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     target = open_target(opts)
     statuses = _statuses(args)
     found = target.containers(args.services, oneoff=None)
-    if args.orphans == "false" and target.life.session is not None:
+    if args.orphans == "false" and target.session is not None:
         declared = set(target.known_services)
         found = [c for c in found if c.service in declared]
     if statuses:

@@ -85,7 +85,7 @@ def measure(target: Any, containers: list[Any], interval: float) -> list[dict[st
     """One row per container: ``docker stats``' fields (as its JSON format names them)."""
     from compose.cli.render import bytes_human, size_human
 
-    api = target.life.rt.containers
+    api = target.rt.containers
 
     def pids_of(cid: str) -> list[int]:
         try:

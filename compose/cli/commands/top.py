@@ -45,7 +45,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     from compose.cli.targets import open_target
 
     target = open_target(opts)
-    api = target.life.rt.containers
+    api = target.rt.containers
     blocks = []
     for c in sorted(target.containers(args.services, running_only=True, oneoff=None), key=lambda c: c.name):
         rows = [process_row(pid, cmd) for pid, cmd in sorted(api.top(c.id))]

@@ -26,7 +26,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     found = target.containers(args.services)
     if not found:
         return 0
-    api = target.life.rt.containers
+    api = target.rt.containers
     results: queue.Queue[tuple[str, int]] = queue.Queue()
 
     def wait_one(cid: str, name: str) -> None:
@@ -44,6 +44,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
             if args.down_project:
                 import trio
 
-                trio.run(lambda: target.life.down())
+                life = target.lifecycle()
+                trio.run(life.down)
                 break
     return first or 0
