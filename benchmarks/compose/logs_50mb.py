@@ -12,6 +12,14 @@ state root, and prints the median and best of N runs:
 
 Docker Compose v2.40 took 3.1 s for ``docker compose logs`` of 50 MB on this machine; the aim
 is under half of that. Needs root.
+
+Last results (2 cores, Debian 12, Python 3.11, other work running; median of 5):
+
+    logs                                 0.73 s   (Docker Compose: 3.1 s)
+    logs --no-log-prefix                 0.63 s
+    logs -t                              0.98 s   (time stamps: decoded line by line)
+    logs --tail 100                      0.35 s
+    logs, 2 containers merged by time    2.14 s   (100 MB of logs, 70 MB printed)
 """
 
 from __future__ import annotations
