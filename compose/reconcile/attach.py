@@ -69,9 +69,10 @@ class Attached:
         self.exited.append((c, code))
         await done.send((c, code))
 
-    async def run(self, *, abort_on_exit: bool,
-                  on_interrupt: Callable[[bool], Awaitable[None]]) -> tuple[str, object]:
-        """Until every container has stopped, or one exited (``abort_on_exit``).
+    async def run(self, *, abort_on_exit: bool, on_interrupt: Callable[[bool], Awaitable[None]],
+                  failures_only: bool = False) -> tuple[str, object]:
+        """Until every container has stopped, or one exited (``abort_on_exit``; with
+        ``failures_only``, exited with a non-zero code).
 
         Returns ("done"|"abort"|"interrupt", detail). Ctrl-C (or SIGTERM) runs
         ``on_interrupt(False)`` (stop gracefully) while the logs keep flowing; a second one
@@ -96,7 +97,8 @@ class Attached:
             left = len(self.containers)
             async for c, code in recv:
                 left -= 1
-                if abort_on_exit and not (c.service in self.one_shot and code == 0):
+                expected = code == 0 and (failures_only or c.service in self.one_shot)
+                if abort_on_exit and not expected:
                     result = ("abort", (c, code))
                     break
                 if left == 0:

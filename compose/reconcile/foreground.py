@@ -61,7 +61,9 @@ async def run_attached(session: Session, names: Iterable[str], progress: Progres
                         new_lines_only=frozenset(c.id for c in containers if began and c.active
                                                  and c.started_at and c.started_at < began))
     outcome, detail = await attached.run(abort_on_exit=args.abort_on_container_exit or args.abort_on_container_failure,
-                                         on_interrupt=interrupt)
+                                         on_interrupt=interrupt,
+                                         failures_only=args.abort_on_container_failure
+                                         and not args.abort_on_container_exit)
     if outcome == "abort":
         progress.message("Aborting on container exit...")
         with trio.CancelScope(shield=True):

@@ -113,6 +113,10 @@ async def test_attached_ends_when_all_exit_and_aborts_on_first_exit_except_one_s
     assert outcome == "abort"
     assert detail[0].service == "server" and detail[1] == 3  # the one-shot job's exit 0 did not abort
     assert "p-job-1 exited with code 0" in out.getvalue()
+    codes["server"] = 0
+    calm = Attached([_view("job"), _view("server")], follow, LogPrinter(10, False, out=io.StringIO()),
+                    lambda cid: codes[cid])
+    assert (await calm.run(abort_on_exit=True, on_interrupt=never, failures_only=True))[0] == "done"
     plain = Attached([_view("job")], follow, LogPrinter(10, False, out=io.StringIO()), lambda cid: 0)
     assert (await plain.run(abort_on_exit=False, on_interrupt=never))[0] == "done"
     await trio.sleep(0)
