@@ -13,6 +13,7 @@ from typing import Any
 
 from compose.errors import InterpolationError
 from compose.loader import template
+from compose.loader.pathtable import Cursor, PathTable
 from compose.loader.yamlsource import Override, Reset, SourceMap
 
 __all__ = ["CASTS", "interpolate", "matches"]
@@ -121,11 +122,8 @@ def matches(path: Path, pattern: tuple[str, ...]) -> bool:
     return True
 
 
-def _caster(path: Path) -> Callable[[str], Any] | None:
-    for pattern, cast in CASTS.items():
-        if matches(path, pattern):
-            return cast
-    return None
+def _casts() -> PathTable[Callable[[str], Any]]:
+    return PathTable(CASTS, any_part=ANY, any_index=ITEM)
 
 
 def _where(error: InterpolationError, path: Path, source: SourceMap | None) -> InterpolationError:
@@ -147,7 +145,7 @@ def interpolate(
     mapping or a function giving a variable's value (``None`` when unset);
     ``on_unset(name)`` hears of unset variables used without a default."""
     get = lookup.get if isinstance(lookup, Mapping) else lookup
-    return _walk(data, _Walk(get, source, on_unset), path)
+    return _walk(data, _Walk(get, source, on_unset), path, _casts().at(path))
 
 
 @dataclass(frozen=True)
@@ -159,7 +157,7 @@ class _Walk:
     on_unset: template.OnUnset | None
 
 
-def _walk(value: Any, w: _Walk, path: Path) -> Any:
+def _walk(value: Any, w: _Walk, path: Path, cursor: Cursor[Callable[[str], Any]]) -> Any:
     source = w.source
     if isinstance(value, str):
         try:
@@ -175,7 +173,7 @@ def _walk(value: Any, w: _Walk, path: Path) -> Any:
             ) from None
         except InterpolationError as exc:
             raise _where(InterpolationError(f"error while interpolating: {exc.message}"), path, source) from None
-        cast = _caster(path)
+        cast = cursor.rule()
         if cast is None:
             return text
         try:
@@ -183,11 +181,11 @@ def _walk(value: Any, w: _Walk, path: Path) -> Any:
         except ValueError as exc:
             raise _where(InterpolationError(f"failed to cast to expected type: {exc}"), path, source) from None
     if isinstance(value, dict):
-        return {k: _walk(v, w, (*path, k)) for k, v in value.items()}
+        return {k: _walk(v, w, (*path, k), cursor.child(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_walk(v, w, (*path, i)) for i, v in enumerate(value)]
+        return [_walk(v, w, (*path, i), cursor.child(i)) for i, v in enumerate(value)]
     if isinstance(value, Reset):
-        return Reset(_walk(value.value, w, path))
+        return Reset(_walk(value.value, w, path, cursor))
     if isinstance(value, Override):
-        return Override(_walk(value.value, w, path))
+        return Override(_walk(value.value, w, path, cursor))
     return value

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from compose.errors import ConfigError
+from compose.loader.pathtable import Cursor, PathTable
 from compose.loader.transform.values import go_string
 from compose.loader.yamlsource import Override, Reset
 
@@ -36,10 +37,6 @@ __all__ = [
 Path = tuple[str | int, ...]
 Merger = Callable[[Any, Any, Path], Any]
 Indexer = Callable[[Any, Path], str]
-
-
-def _matches(path: Path, pattern: tuple[str, ...]) -> bool:
-    return len(path) == len(pattern) and all(p == "*" or p == k for p, k in zip(pattern, path, strict=True))
 
 
 def _dotted(path: Path) -> str:
@@ -182,10 +179,13 @@ MERGE_RULES: dict[tuple[str, ...], Merger] = {
 }
 
 
+_MERGE_TABLE = PathTable(MERGE_RULES)
+
+
 def _value(base: Any, over: Any, path: Path) -> Any:
-    for pattern, rule in MERGE_RULES.items():
-        if _matches(path, pattern):
-            return rule(base, over, path)
+    rule = _MERGE_TABLE.lookup(path)
+    if rule is not None:
+        return rule(base, over, path)
     if over is None:
         return base
     if isinstance(base, dict):
@@ -343,14 +343,23 @@ def _unique(items: list[Any], index: Indexer, path: Path) -> list[Any]:
     return out
 
 
+_UNIQUE_TABLE = PathTable(UNIQUE)
+
+
 def enforce_unicity(value: Any, path: Path = ()) -> Any:
     """A copy of ``value`` where the sequences of :data:`UNIQUE` hold each key once."""
+    return _unicity(value, path, _UNIQUE_TABLE.at(path))
+
+
+def _unicity(value: Any, path: Path, cursor: Cursor[Indexer]) -> Any:
     if isinstance(value, dict):
-        return {k: enforce_unicity(v, (*path, k)) for k, v in value.items()}
+        if cursor.dead:
+            return _dicts_copied(value)  # nothing below is a sequence of UNIQUE
+        return {k: _unicity(v, (*path, k), cursor.child(k)) for k, v in value.items()}
     if isinstance(value, list):
-        for pattern, index in UNIQUE.items():
-            if _matches(path, pattern):
-                return _unique(value, index, path)
+        index = cursor.rule()
+        if index is not None:
+            return _unique(value, index, path)
     return value
 
 
@@ -362,13 +371,27 @@ def _empty(value: Any) -> bool:
     return value is None or value == ""
 
 
+def _dicts_copied(value: Any) -> Any:
+    """What the walk returns where no rule applies: new mappings, the same sequences."""
+    if isinstance(value, dict):
+        return {k: _dicts_copied(v) for k, v in value.items()}
+    return value
+
+
+_OMIT_TABLE = PathTable(dict.fromkeys(OMIT_EMPTY, True))
+
+
 def omit_empty(value: Any, path: Path = ()) -> Any:
     """A copy of ``value`` without the empty entries of :data:`OMIT_EMPTY` sequences."""
-    drop = any(_matches(path, p) for p in OMIT_EMPTY)
+    return _omit(value, path, _OMIT_TABLE.at(path))
+
+
+def _omit(value: Any, path: Path, cursor: Cursor[bool]) -> Any:
+    drop = cursor.rule() is not None
     if isinstance(value, dict):
-        return {k: omit_empty(v, (*path, k)) for k, v in value.items() if not (drop and _empty(v))}
+        return {k: _omit(v, (*path, k), cursor.child(k)) for k, v in value.items() if not (drop and _empty(v))}
     if isinstance(value, list):
-        return [omit_empty(v, path) for v in value if not (drop and _empty(v))]
+        return [_omit(v, path, cursor) for v in value if not (drop and _empty(v))]  # items keep the path
     return value
 
 

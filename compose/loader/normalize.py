@@ -27,6 +27,7 @@ from typing import Any
 
 from compose.errors import ConfigError
 from compose.loader import observe, paths
+from compose.loader.pathtable import Cursor, PathTable
 from compose.loader.transform import fields
 from compose.loader.transform.canonical import matches
 from compose.loader.transform.fields import shape
@@ -75,16 +76,22 @@ DEFAULTS: dict[tuple[str, ...], Callable[[Any, Path], Any]] = {
 }
 
 
+_DEFAULTS_TABLE = PathTable(DEFAULTS)
+
+
 def set_defaults(value: Any, path: Path = ()) -> Any:
     """``value`` with the ``DEFAULTS`` filled in (a copy)."""
-    for pattern, fill in DEFAULTS.items():
-        if matches(pattern, path):
-            value = fill(value, path)
-            break
+    return _defaults(value, path, _DEFAULTS_TABLE.at(path))
+
+
+def _defaults(value: Any, path: Path, cursor: Cursor[Callable[[Any, Path], Any]]) -> Any:
+    fill = cursor.rule()
+    if fill is not None:
+        value = fill(value, path)
     if isinstance(value, dict):
-        return {k: set_defaults(item, (*path, k)) for k, item in value.items()}
+        return {k: _defaults(item, (*path, k), cursor.child(k)) for k, item in value.items()}
     if isinstance(value, list):
-        return [set_defaults(item, (*path, i)) for i, item in enumerate(value)]
+        return [_defaults(item, (*path, i), cursor.child(i)) for i, item in enumerate(value)]
     return value
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from compose.errors import ConfigError
 from compose.loader import observe
+from compose.loader.pathtable import Cursor, PathTable
 from compose.loader.yamlsource import Path
 
 _REMOTE_PREFIXES = ("https://", "http://", "git://", "ssh://", "github.com/", "git@")
@@ -117,22 +118,18 @@ RESOLVERS: dict[tuple[str, ...], Resolve] = {
 }
 
 
-def _matches(pattern: tuple[str, ...], path: Path) -> bool:
-    return len(pattern) == len(path) and all(p in ("*", k) for p, k in zip(pattern, path, strict=True))
-
-
-def _walk(value: Any, path: Path, resolver: Resolver) -> Any:
-    for pattern, resolve in RESOLVERS.items():
-        if _matches(pattern, path):
-            return resolve(resolver, value, path)
+def _walk(value: Any, path: Path, resolver: Resolver, cursor: Cursor[Resolve]) -> Any:
+    resolve = cursor.rule()
+    if resolve is not None:
+        return resolve(resolver, value, path)
     if isinstance(value, dict):
-        return {k: _walk(item, (*path, k), resolver) for k, item in value.items()}
+        return {k: _walk(item, (*path, k), resolver, cursor.child(k)) for k, item in value.items()}
     if isinstance(value, list):
-        return [_walk(item, (*path, i), resolver) for i, item in enumerate(value)]
+        return [_walk(item, (*path, i), resolver, cursor.child(i)) for i, item in enumerate(value)]
     return value
 
 
 def resolve_paths(data: dict, working_dir: str, environ: Mapping[str, str] | None = None) -> dict:
     """A copy of ``data`` with every relative host path made absolute."""
     home = os.environ.get("HOME") or (environ or {}).get("HOME")
-    return _walk(data, (), Resolver(os.path.abspath(working_dir), home))
+    return _walk(data, (), Resolver(os.path.abspath(working_dir), home), PathTable(RESOLVERS).start())

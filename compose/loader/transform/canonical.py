@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compose.errors import ConfigError
+from compose.loader.pathtable import Cursor, PathTable
 from compose.loader.yamlsource import Override, Path, Reset, SourceMap
 
 from .ports import PortSyntaxError, parse_port
@@ -300,24 +301,34 @@ def matches(pattern: tuple[str, ...], path: Path) -> bool:
     return len(pattern) == len(path) and all(p == "*" or p == k for p, k in zip(pattern, path, strict=True))
 
 
-def _rewrite_for(path: Path, table: dict[tuple[str, ...], Rewrite]) -> Rewrite | None:
-    for pattern, rewrite in table.items():
-        if matches(pattern, path):
-            return rewrite
-    return None
-
-
 def walk(value: Any, path: Path, ctx: Context, table: dict[tuple[str, ...], Rewrite]) -> Any:
     """Apply ``table`` to ``value`` and everything under it; returns new containers."""
+    return _walk(value, path, ctx, PathTable(table).at(path))
+
+
+def _walk(value: Any, path: Path, ctx: Context, cursor: Cursor[Rewrite]) -> Any:
     if isinstance(value, (Reset, Override)):
-        return type(value)(walk(value.value, path, ctx, table))
-    rewrite = _rewrite_for(path, table)
+        return type(value)(_walk(value.value, path, ctx, cursor))
+    if cursor.dead:
+        return _copy(value)
+    rewrite = cursor.rule()
     if rewrite is not None:
         value = rewrite(value, path, ctx)
     if isinstance(value, dict):
-        return {k: walk(v, (*path, k), ctx, table) for k, v in value.items()}
+        return {k: _walk(v, (*path, k), ctx, cursor.child(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [walk(v, (*path, i), ctx, table) for i, v in enumerate(value)]
+        return [_walk(v, (*path, i), ctx, cursor.child(i)) for i, v in enumerate(value)]
+    return value
+
+
+def _copy(value: Any) -> Any:
+    """New containers all the way down, as the walk makes where a rule may apply."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, (Reset, Override)):
+        return type(value)(_copy(value.value))
     return value
 
 
