@@ -74,6 +74,10 @@ def test_exec_without_tty(project: Project) -> None:
             break
     else:
         pytest.fail("exec -d did not run its command")
+    # --privileged: every capability for this process only
+    caps = project.run("exec", "-T", "web", "grep", "CapEff", "/proc/self/status").stdout.split()[1]
+    all_caps = project.run("exec", "-T", "--privileged", "web", "grep", "CapEff", "/proc/self/status").stdout.split()[1]
+    assert int(all_caps, 16) > int(caps, 16) and int(all_caps, 16) & int(caps, 16) == int(caps, 16)
     project.run("stop", "-t", "0")
     stopped = project.run("exec", "-T", "web", "true", check=False)
     assert stopped.returncode == 1 and 'service "web" is not running' in stopped.stderr

@@ -68,7 +68,12 @@ def test_run_entrypoint_detach_and_service_ports(project: Project) -> None:
     assert out.strip() == "via entrypoint"
     name = project.run("run", "-d", "--no-deps", "--service-ports", "tool", "sleep", "100").stdout.strip()
     assert name.startswith(f"{project.name}-tool-run-") and len(name.rsplit("-", 1)[1]) == 12
-    row = next(json.loads(line) for line in project.run("ps", "--format", "json").stdout.splitlines())
-    assert row["Name"] == name and row["State"] == "running"
+    assert project.run("ps", "-q").stdout == ""  # one-off containers are listed with -a only
+    rows = {r["Name"]: r for r in map(json.loads, project.run("ps", "-a", "--format", "json").stdout.splitlines())}
+    row = rows[name]
+    assert row["State"] == "running" and len(rows) == 2  # and the --entrypoint one, exited
     [pub] = row["Publishers"]
     assert pub["URL"] == "127.0.0.1" and pub["TargetPort"] == 80 and pub["PublishedPort"] > 0
+    other = project.run("run", "-d", "--no-deps", "-p", "127.0.0.1::8080/udp", "tool", "sleep", "100").stdout.strip()
+    rows = {r["Name"]: r for r in map(json.loads, project.run("ps", "-a", "--format", "json").stdout.splitlines())}
+    assert [(p["TargetPort"], p["Protocol"]) for p in rows[other]["Publishers"]] == [(8080, "udp")]

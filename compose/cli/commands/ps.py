@@ -120,7 +120,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
 
     target = open_target(opts)
     statuses = _statuses(args)
-    found = target.containers(args.services, oneoff=None)
+    found = target.containers(args.services, oneoff=None if args.all else False)  # run's only with -a
     if args.orphans == "false" and target.session is not None:
         declared = set(target.known_services)
         found = [c for c in found if c.service in declared]
