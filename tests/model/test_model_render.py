@@ -144,14 +144,16 @@ def test_same_bytes_as_the_oracle(name: str, cwd: Path, args: list[str], env: di
     expected = as_yaml.stdout
     rendered = render_yaml(data).replace("$", "$$")
     if rendered != expected:
-        # The only things the JSON cannot carry: x- keys below the top level, and top-level models.
+        # The only things the JSON cannot carry: x- keys below the top level, top-level models,
+        # and empty sequences inside top-level extensions (its JSON writes them as null).
         assert _strip(yaml.safe_load(expected), 0) == yaml.safe_load(rendered)
         pytest.xfail("oracle YAML carries extensions that its JSON drops")
 
 
 def _strip(value: Any, depth: int) -> Any:
     if isinstance(value, dict):
-        return {k: _strip(v, depth + 1) for k, v in value.items()
+        return {k: _empty_as_null(v) if depth == 0 and str(k).startswith("x-") else _strip(v, depth + 1)
+                for k, v in value.items()
                 if not (depth == 0 and k == "models") and not (depth > 0 and str(k).startswith("x-"))}
     if isinstance(value, list):
         return [_strip(v, depth + 1) for v in value]
@@ -200,3 +202,11 @@ def test_emitted_yaml_reads_back_the_same(items: list[str], mapping: dict[str, A
     value = {"items": items, "map": mapping}
     (doc,) = parse_documents(emit_yaml(value), "t.yaml")
     assert doc.data == value
+
+
+def _empty_as_null(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _empty_as_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_empty_as_null(v) for v in value] if value else None
+    return value
