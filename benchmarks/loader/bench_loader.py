@@ -1,7 +1,7 @@
 """Loader benchmark: parse + schema validation of a realistic 50-service file, the whole
 loader, and ``pycompose config -q`` against Docker Compose's ``docker-compose config -q``.
 
-    python benchmarks/loader/bench_loader.py [--services 50] [--runs 15]
+    python benchmarks/loader/bench_loader.py [--services 50] [--runs 15] [--baseline TREE]
 
 Every "cold" figure is taken in a fresh Python process (imports included); figures
 are medians over ``--runs``. The validation cache lives in a temporary directory, so
@@ -107,7 +107,7 @@ def _python(code: str, args: Sequence[str], cache: str) -> dict[str, float]:
     return json.loads(run.stdout)
 
 
-OURS = "pycompose config -q (cache warm)"
+OURS = "pycompose config -q (result cache hit)"
 THEIRS = "docker-compose config -q"
 
 
@@ -149,6 +149,16 @@ def _processes(commands: dict[str, tuple[list[str], dict[str, str]]], cwd: Path,
     }
 
 
+def _env_without_results(work: Path, env: dict[str, str]) -> dict[str, str]:
+    """A cache root sharing the validation entries whose ``config`` entries cannot be
+    stored (a file stands where their directory would be): every run loads."""
+    root = work / "cache-validation-only"
+    root.mkdir()
+    (root / "validation").symlink_to(Path(env["PYCOMPOSE_CACHE"]) / "validation")
+    (root / "config").write_text("")
+    return {**env, "PYCOMPOSE_CACHE": str(root)}
+
+
 def _oracle() -> Path | None:
     sys.path.insert(0, str(REPO / "tests"))
     try:
@@ -166,6 +176,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--services", type=int, default=50)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--baseline", metavar="TREE",
+                        help="also time 'config -q' from another source tree (e.g. an older commit's "
+                             "'git archive' of compose/, runtime/ and schemas/), side by side")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="pycompose-bench-"))
@@ -193,19 +206,27 @@ def main() -> int:
 
         try:
             loads = [_python(PROBE_LOAD, [*target, str(project)], cache) for _ in range(args.runs)]
-            rows.append(("load_project, whole loader (cache warm)", _median(loads, "load_project")))
+            rows.append(("load_project, whole loader (validation cache warm)", _median(loads, "load_project")))
             cold = [_python(PROBE_LOAD, [*target, str(project)], "off") for _ in range(args.runs)]
             rows.append(("load_project, whole loader (no cache)", _median(cold, "load_project")))
         except subprocess.CalledProcessError as exc:
             sys.stderr.write(f"load_project not measured: {exc.stderr.strip().splitlines()[-1:]}\n")
 
         env = _environ(PYCOMPOSE_CACHE=cache)
-        commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+        commands: dict[str, tuple[list[str], dict[str, str]]] = {
+            "python -c pass (interpreter start-up)": ([sys.executable, "-c", "pass"], env),
+        }
         if _has_config_command():
             argv = [sys.executable, "-m", "compose", "-f", str(compose), "config", "-q"]
-            _run_once(argv, project, env)  # fill the cache
+            _run_once(argv, project, env)  # fill the caches
             commands[OURS] = (argv, env)
+            commands["pycompose config -q (result miss, validation hit)"] = (argv, _env_without_results(work, env))
             commands["pycompose config -q (no cache)"] = (argv, {**env, "PYCOMPOSE_CACHE": "off"})
+        if args.baseline:
+            older = {**env, "PYTHONPATH": str(Path(args.baseline).resolve())}
+            _run_once(argv, project, older)  # byte code, validation cache
+            commands["baseline tree: config -q (validation cache warm)"] = (argv, older)
+            commands["baseline tree: config -q (no cache)"] = (argv, {**older, "PYCOMPOSE_CACHE": "off"})
         oracle = _oracle()
         if oracle is not None:
             commands[THEIRS] = ([str(oracle), "-f", str(compose), "config", "-q"], env)

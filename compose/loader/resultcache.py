@@ -2,8 +2,9 @@
 
 The key of an entry is the SHA-256 of everything known before loading: the format
 version of entries, pycompose's version and a fingerprint of its code (size and
-modification time of the modules ``config`` runs, and of the schema), the
-command's options, the working directory and the whole process environment.
+modification time of the modules ``config`` runs, of the schema, of the YAML and
+schema libraries; the Python version), the command's options, the working directory
+and the whole process environment.
 
 The entry then holds what loading found out, as :mod:`compose.loader.observe` noted
 it: every file-system question (which candidate compose and ``.env`` files exist,
@@ -12,7 +13,8 @@ the SHA-256 of every file read: compose, ``.env``/``--env-file``, ``env_file``,
 and the output: the text of standard output and the warnings. A hit asks the
 questions again; one different answer and it is a miss (the entry is then replaced).
 Only successful runs are stored. The store is :mod:`compose.validate.cache`'s (atomic
-writes, bounded size, ``PYCOMPOSE_CACHE=off`` disables it), under ``config/``.
+writes, bounded size: at most ``PER_DIR`` x 256 entries, ``PYCOMPOSE_CACHE=off``
+disables it), under ``config/``.
 
 This module imports only the standard library and those two modules: a hit costs
 a few hashes and one file read, without the loader, the YAML reader or the model.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,11 @@ FORMAT = "pycompose-config-result/1"
 _CODE_DIRS = ("compose", "compose/loader", "compose/loader/transform", "compose/validate", "compose/model",
               "schemas")
 _CODE_FILES = ("compose/cli/commands/config.py", "compose/cli/main.py", "runtime/errors.py")
+# Libraries whose behaviour is part of the result: the YAML reader, and the validator that has
+# the last word on a document the fast check refuses.
+_LIBRARIES = ("yaml", "jsonschema")
+# Entries hold whole outputs: at most this many per subdirectory (of 256), the oldest go first.
+PER_DIR = 2
 
 
 @dataclass(frozen=True)
@@ -69,20 +77,34 @@ def code_fingerprint(base: Path | None = None) -> str:
             entries = []
         for name, st in entries:
             h.update(f"{rel}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    for rel in _CODE_FILES:
+    files = [(rel, base / rel) for rel in _CODE_FILES]
+    files += [(name, _origin(name)) for name in _LIBRARIES]
+    for rel, path in files:
         try:
-            st = (base / rel).stat()
-            h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+            st = os.stat(path) if path is not None else None
         except OSError:
-            h.update(f"{rel}:-\n".encode())
+            st = None
+        h.update((f"{rel}:{st.st_size}:{st.st_mtime_ns}\n" if st else f"{rel}:-\n").encode())
+    h.update(f"{sys.version}\n{sys.executable}\n".encode())
     return h.hexdigest()
+
+
+def _origin(module: str) -> str | None:
+    """The file a module would be imported from, without importing it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
 
 
 def key_for(options: Mapping[str, Any], cwd: str, environ: Mapping[str, str], fingerprint: str) -> str:
     """The key of a run of ``config`` with ``options`` (JSON values) in ``cwd`` under ``environ``."""
     text = json.dumps(
         {"format": FORMAT, "code": fingerprint, "options": options, "cwd": cwd, "environ": dict(environ)},
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr,
     )
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -130,4 +152,4 @@ def store(key: str, observations: Iterable[observe.Observation], result: Result)
         content = json.dumps(entry).encode("ascii")  # \u escapes keep undecodable bytes' surrogates
     except (TypeError, ValueError):
         return
-    cache.write_entry(directory, key, content)
+    cache.write_entry(directory, key, content, per_dir=PER_DIR)

@@ -91,8 +91,9 @@ def read_entry(directory: Path, key: str) -> bytes | None:
         return None
 
 
-def write_entry(directory: Path, key: str, content: bytes) -> None:
-    """Store ``content`` under ``key``, atomically; a failure leaves the cache as it was."""
+def write_entry(directory: Path, key: str, content: bytes, per_dir: int | None = None) -> None:
+    """Store ``content`` under ``key``, atomically; a failure leaves the cache as it was.
+    At most ``per_dir`` entries (default ``MAX_PER_DIR``) stay in the key's subdirectory."""
     import tempfile  # only on a miss: keeps the import off the common path
 
     target = directory / key[:2] / key
@@ -107,15 +108,15 @@ def write_entry(directory: Path, key: str, content: bytes) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _prune(target.parent, target.name)
+        _prune(target.parent, target.name, MAX_PER_DIR if per_dir is None else per_dir)
     except OSError:
         pass
 
 
-def _prune(directory: Path, newest: str) -> None:
-    """Drop the oldest entries beyond ``MAX_PER_DIR`` (never ``newest``, just written;
+def _prune(directory: Path, newest: str, limit: int) -> None:
+    """Drop the oldest entries beyond ``limit`` (never ``newest``, just written;
     timestamps are coarse, so ties are common)."""
-    keep = MAX_PER_DIR - 1
+    keep = limit - 1
     entries = []
     with os.scandir(directory) as found:
         for entry in found:

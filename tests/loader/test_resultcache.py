@@ -235,7 +235,8 @@ def test_standard_input_is_not_cached(project: Path) -> None:
 def test_a_hit_imports_neither_loader_nor_yaml_nor_model(project: Path) -> None:
     probe = ("import sys\nfrom compose.cli.main import main\ncode = main(['config', '-q'])\n"
              "heavy = sorted(m for m in sys.modules if m == 'yaml' or m.startswith(('compose.model', "
-             "'compose.loader.load', 'compose.loader.yamlsource', 'compose.validate.document', 'jsonschema')))\n"
+             "'compose.loader.load', 'compose.loader.yamlsource', 'compose.validate.document', 'jsonschema', "
+             "'trio', 'pyroute2')))\n"
              "print(code, heavy)\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     runs = [subprocess.run([sys.executable, "-c", probe], cwd=project, env=env, capture_output=True, text=True,
