@@ -77,3 +77,16 @@ def test_run_entrypoint_detach_and_service_ports(project: Project) -> None:
     other = project.run("run", "-d", "--no-deps", "-p", "127.0.0.1::8080/udp", "tool", "sleep", "100").stdout.strip()
     rows = {r["Name"]: r for r in map(json.loads, project.run("ps", "-a", "--format", "json").stdout.splitlines())}
     assert [(p["TargetPort"], p["Protocol"]) for p in rows[other]["Publishers"]] == [(8080, "udp")]
+
+
+def test_run_with_and_without_tty(project: Project) -> None:
+    from tests.cli.test_exec import _in_pty
+
+    project.write(APP)
+    code, screen = _in_pty(project, "run", "--rm", "--no-deps", "tool", "sh", "-c",
+                           "test -t 0 && test -t 1 && echo on-a-tty; exit 2")
+    assert code == 2 and "on-a-tty" in screen, screen
+    code, screen = _in_pty(project, "run", "--rm", "--no-deps", "-T", "tool", "sh", "-c",
+                           "test -t 1 || echo no-tty")
+    assert code == 0 and "no-tty" in screen, screen
+    assert project.containers() == {}
