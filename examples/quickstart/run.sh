@@ -89,7 +89,7 @@ pycompose -f "$COMPOSE_FILE" up -d --wait
 
 PORT="${WEB_PORT:-8080}"
 run="$PY -m compose -f examples/quickstart/compose.yaml"
-[ "$PY" = python3 ] && command -v pycompose >/dev/null && run="pycompose -f examples/quickstart/compose.yaml"
+[ "$PY" = python3 ] && type -P pycompose >/dev/null && run="pycompose -f examples/quickstart/compose.yaml"
 cat <<EOF
 
 The quickstart is up (from $REPO):
