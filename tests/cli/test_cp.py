@@ -87,6 +87,11 @@ def test_cp_both_ways(project: Project, tmp_path: Path) -> None:
                    env=project.env, input=buf.getvalue(), check=True, capture_output=True)
     assert _sh(project, "cat /tmp/streamed.txt") == "streamed\n"
 
+    # a stopped container's files can be copied too
+    project.run("stop", "-t", "0")
+    project.run("cp", "box:/tmp/streamed.txt", str(out / "after-stop.txt"))
+    assert (out / "after-stop.txt").read_text() == "streamed\n"
+
     missing = project.run("cp", "box:/nope", str(out), check=False)
     assert missing.returncode == 1 and "nope" in missing.stderr
     both = project.run("cp", str(host), str(out), check=False)
