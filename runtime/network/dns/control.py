@@ -18,6 +18,7 @@ from pathlib import Path
 
 from runtime.errors import RuntimeFailure
 from runtime.network.records import NetworkStore
+from runtime.state import FileLock
 
 START_TIMEOUT = 10.0
 EXIT_TIMEOUT = 5.0
@@ -75,14 +76,19 @@ def reload(store: NetworkStore, *, needed: bool | Callable[[], bool]) -> None:
     it -- asked again when the resolver is found gone, since a concurrent teardown may have
     let it exit after this command's own change."""
     wanted = needed if callable(needed) else (lambda: needed)
-    reply = _ask(store)
-    if reply is None and wanted():
-        _start(store)
+    # One conversation at a time: otherwise a teardown's reload can make the resolver exit
+    # while a concurrent set-up is between finding it gone and starting a new one.
+    store.run.mkdir(parents=True, exist_ok=True)
+    with FileLock(store.run / "dns-control.lock"):
         reply = _ask(store)
         if reply is None and wanted():
-            raise RuntimeFailure(f"the embedded DNS resolver does not answer (see {store.run / 'dns.log'})")
-    if reply == b"bye" or reply is None:
-        _wait_gone(store)
+            _wait_gone(store)
+            _start(store)
+            reply = _ask(store)
+            if reply is None and wanted():
+                raise RuntimeFailure(f"the embedded DNS resolver does not answer (see {store.run / 'dns.log'})")
+        if reply == b"bye" or reply is None:
+            _wait_gone(store)
 
 
 def _wait_gone(store: NetworkStore) -> None:
