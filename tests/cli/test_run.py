@@ -90,3 +90,24 @@ def test_run_with_and_without_tty(project: Project) -> None:
                            "test -t 1 || echo no-tty")
     assert code == 0 and "no-tty" in screen, screen
     assert project.containers() == {}
+
+
+def test_one_off_container_takes_the_service_name_only_with_use_aliases(project: Project) -> None:
+    from pathlib import Path
+
+    from runtime.api.networks import Networks
+    from runtime.state import StateRoot
+
+    project.write(APP)
+    quiet = project.run("run", "-d", "--no-deps", "tool", "sleep", "100").stdout.strip()
+    aliased = project.run("run", "-d", "--no-deps", "--use-aliases", "tool", "sleep", "100").stdout.strip()
+    ids = project.ids()
+    nets = Networks(StateRoot(Path(project.env["PYCOMPOSE_ROOT"]), Path(project.env["PYCOMPOSE_RUN"])))
+
+    def names(container: str) -> set[str]:
+        endpoint = nets.endpoint(ids[container])
+        assert endpoint is not None
+        return {alias for a in endpoint.attachments for alias in a.aliases}
+
+    assert "tool" not in names(quiet) and quiet in names(quiet)
+    assert {"tool", aliased} <= names(aliased)

@@ -162,7 +162,7 @@ async def _run(opts: Any, args: argparse.Namespace) -> tuple[Any, str] | None:
             lambda: create_replica(session, service, 1, name, config_hash="", image=image, state=executor.state,
                                    oneoff=True))
     try:
-        await trio.to_thread.run_sync(executor._start, service, cid, name)
+        await trio.to_thread.run_sync(_start, session, service, cid, name, args.use_aliases, executor.state)
     except BaseException:
         if args.rm:
             _remove(rt, cid)
@@ -171,6 +171,20 @@ async def _run(opts: Any, args: argparse.Namespace) -> tuple[Any, str] | None:
         print(name)
         return None
     return rt, cid
+
+
+def _start(session: Any, service: Any, cid: str, name: str, use_aliases: bool, state: Any) -> None:
+    """Start the one-off container on the service's networks: known there by its own name only,
+    unless ``--use-aliases`` (then by the service's name and aliases too, as a replica is)."""
+    from compose.convert.network import network_request
+    from compose.reconcile.replica import join_targets
+
+    rt = session.rt
+    req = network_request(session.project, service, cid, name, join=join_targets(session, service, state))
+    if not use_aliases:
+        req = replace(req, networks=tuple(replace(ep, aliases=(name,)) for ep in req.networks))
+    hook = rt.networks.hook(req, files_dir=rt.containers.store.dir(cid)) if req.mode == "bridge" else None
+    rt.containers.start(cid, network_setup=hook)
 
 
 def _attached(rt: Any, containers: Any, cid: str, args: argparse.Namespace) -> int:
