@@ -1,13 +1,16 @@
 """Container start-up and supervision cost, side by side with Docker, podman and runc.
 
-    python benchmarks/container/bench_run.py [--runs N] [--memory K] [--many M]
+    python benchmarks/container/bench_run.py [--runs N] [--memory K] [--many M] [--baseline DIR]
 
 * ``container run --rm IMAGE true`` as a whole command from a cached image (median and best
   of N), next to ``docker run --rm``, ``podman run --rm`` on the same image (loaded from the same
   ``docker save`` archive) and ``runc run`` on the same root filesystem (the floor);
 * the supervisor's memory per running container (USS and PSS of the shims plus the server's
   share), with K containers running;
-* the time to start M containers one after the other through the facade.
+* the time to start M containers one after the other through the facade;
+* with ``--baseline DIR`` (another checkout, e.g. ``git archive <commit> compose runtime schemas
+  pyproject.toml | tar -x -C DIR``), the same ``container run --rm`` from that tree, in
+  alternation with ours and with ``runc run`` so that all three share the machine's load.
 
 Each tool is skipped (and said so) when it is not installed or not working. Needs root.
 """
@@ -43,6 +46,37 @@ def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> list[
     return out
 
 
+def alternate(work: Path, store, image_id: str, run_cmd: list[str], baseline: Path,  # type: ignore[no-untyped-def]
+              runs: int, env: dict[str, str]) -> None:
+    """This tree, the baseline tree and ``runc run``, one run of each in turn."""
+    base_env = dict(env, PYTHONPATH=str(baseline), PYCOMPOSE_RUN=env["PYCOMPOSE_RUN"] + "-baseline")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(baseline / "compose"), str(baseline / "runtime")],
+                   env=base_env, capture_output=True, check=False)
+    runc = runc_bundle(work, store, image_id) if shutil.which("runc") else None
+    samples: dict[str, list[float]] = {"this tree": [], "baseline": [], "runc run": []}
+    counter = iter(range(10**6))
+    for i in range(runs + 1):
+        for name, cmd, cmd_env, cwd in (("this tree", run_cmd, env, REPO), ("baseline", run_cmd, base_env, baseline),
+                                        ("runc run", runc and [*runc, f"alt{next(counter)}"], None, None)):
+            if cmd is None:
+                continue
+            start = time.perf_counter()
+            result = subprocess.run(cmd, env=cmd_env, cwd=cwd, capture_output=True, check=False)
+            took = time.perf_counter() - start
+            if result.returncode != 0:
+                print(f"  {name} failed: {result.stderr.decode(errors='replace').strip()[:200]}")
+                return
+            if i:  # the first round warms caches and starts the supervisors
+                samples[name].append(took)
+    print(f"alternating, this tree vs {baseline}:")
+    for name, values in samples.items():
+        report(f"  {name}", values or None)
+    subprocess.run([sys.executable, "-c", "import sys; from runtime.supervisor import client; "
+                    "from runtime.state import StateRoot; "
+                    "client.server_request(StateRoot.from_env(), {'op': 'shutdown'})"],
+                   env=base_env, cwd=baseline, capture_output=True, check=False)
+
+
 def works(cmd: list[str]) -> bool:
     if shutil.which(cmd[0]) is None:
         return False
@@ -74,6 +108,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--memory", type=int, default=10)
     parser.add_argument("--many", type=int, default=50)
+    parser.add_argument("--baseline", type=Path, help="another checkout to time side by side")
     args = parser.parse_args()
 
     from helpers import images as test_images
@@ -98,9 +133,10 @@ def main() -> None:
     containers = Containers(state)
     print(f"machine: {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}; image {image.id[:19]}")
     try:
-        report("pycompose container run --rm", timed(
-            [sys.executable, "-m", "compose", "container", "run", "--rm", "bench-busybox:latest", "true"],
-            args.runs, env))
+        run_cmd = [sys.executable, "-m", "compose", "container", "run", "--rm", "bench-busybox:latest", "true"]
+        if args.baseline:
+            alternate(work, store, image.id, run_cmd, args.baseline.resolve(), args.runs, env)
+        report("pycompose container run --rm", timed(run_cmd, args.runs, env))
         flat = flat_rootfs_tar(work, store, image.id)
         for tool in ("docker", "podman"):
             if works([tool, "info"]):
@@ -142,8 +178,11 @@ def flat_rootfs_tar(work: Path, store, image_id: str) -> Path:  # type: ignore[n
     return target
 
 
-def runc_runs(work: Path, store, image_id: str, runs: int) -> list[float] | None:  # type: ignore[no-untyped-def]
+def runc_bundle(work: Path, store, image_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """A runc bundle of the image's files running ``true``; the command line that runs it (add an id)."""
     bundle = work / "bundle"
+    if bundle.exists():
+        return ["runc", "--root", str(work / "runc-root"), "run", "--bundle", str(bundle)]
     bundle.mkdir()
     mounted = store.prepare_rootfs(image_id, "bench-runc-rootfs")
     shutil.copytree(mounted, bundle / "rootfs", symlinks=True)
@@ -153,13 +192,16 @@ def runc_runs(work: Path, store, image_id: str, runs: int) -> list[float] | None
     config["process"]["args"] = ["true"]
     config["process"]["terminal"] = False
     (bundle / "config.json").write_text(json.dumps(config))
-    root = work / "runc-root"
+    return ["runc", "--root", str(work / "runc-root"), "run", "--bundle", str(bundle)]
+
+
+def runc_runs(work: Path, store, image_id: str, runs: int) -> list[float] | None:  # type: ignore[no-untyped-def]
+    cmd = runc_bundle(work, store, image_id)
     counter = iter(range(10**6))
     samples = []
     for i in range(runs + 1):
         start = time.perf_counter()
-        result = subprocess.run(["runc", "--root", str(root), "run", "--bundle", str(bundle), f"bench{next(counter)}"],
-                                capture_output=True, check=False)
+        result = subprocess.run([*cmd, f"bench{next(counter)}"], capture_output=True, check=False)
         if result.returncode != 0:
             print(f"  runc failed: {result.stderr.decode(errors='replace').strip()[:200]}")
             return None

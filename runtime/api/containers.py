@@ -437,16 +437,21 @@ class Containers:
         backlog = history + entries
         for entry in backlog if tail is None else backlog[max(0, len(backlog) - tail):] if tail > 0 else []:
             emit(entry)
-        pause = 0.005  # short first: a quick command should not wait a full poll to end
-        while True:
-            running = self.refresh(record.id).status in (RUNNING, PAUSED, RESTARTING, CREATED)
-            entries, offset, inode = follow(path, offset, inode)
-            for entry in entries:
-                emit(entry)
-            if not running:
-                return
-            time.sleep(min(poll, pause))
-            pause *= 2
+        pause = 0.005  # short first: new lines of a quick command show at once
+        waiter = None  # a "wait" request to the shim: the exit ends a pause at once
+        try:
+            while True:
+                running = self.refresh(record.id).status in (RUNNING, PAUSED, RESTARTING, CREATED)
+                entries, offset, inode = follow(path, offset, inode)
+                for entry in entries:
+                    emit(entry)
+                if not running:
+                    return
+                waiter = client.wait_exit(self.store.socket_path(record.id), waiter, min(poll, pause))
+                pause *= 2
+        finally:
+            if waiter is not None:
+                waiter.close()
 
     # ---- exec ------------------------------------------------------------------------------------
     def exec(self, ref: str, args: tuple[str, ...], *, env: tuple[str, ...] = (), user: str | None = None,

@@ -7,7 +7,6 @@ Each wrapper raises ``OSError`` with the real errno (so callers can accept
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 
@@ -17,7 +16,9 @@ def load_library(soname: str, name: str) -> ctypes.CDLL:
     try:
         return ctypes.CDLL(soname, use_errno=True)
     except OSError:
-        found = ctypes.util.find_library(name)
+        from ctypes import util  # imports subprocess: only on this rare path
+
+        found = util.find_library(name)
         if found is None:
             raise
         return ctypes.CDLL(found, use_errno=True)

@@ -12,7 +12,6 @@ compare. ``load`` hands those rules to libseccomp and installs the filter on thi
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno as errno_mod
 import json
 import os

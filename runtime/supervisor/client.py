@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
+import select
+import socket
 import sys
 import time
 from pathlib import Path
@@ -40,12 +41,22 @@ def ensure_server(state: StateRoot) -> Path:
             return path
         env = dict(os.environ)
         env["PYTHONPATH"] = str(PROJECT_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        import subprocess  # only on a cold start: most commands find the server running
+
+        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)  # the server closes its end once it listens
+        # -S: the server and shims need only the standard library and this tree (on PYTHONPATH);
+        # no site-packages and none of their start-up hooks, in time or in every shim's memory
         starter = subprocess.Popen(
-            [sys.executable, "-s", "-m", "runtime.supervisor", str(state.root), str(state.run)],
+            [sys.executable, "-S", "-m", "runtime.supervisor", str(state.root), str(state.run), str(ready_w)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, close_fds=True, env=env, cwd="/",
+            start_new_session=True, close_fds=True, pass_fds=(ready_w,), env=env, cwd="/",
         )
-        starter.wait()
+        os.close(ready_w)
+        try:
+            starter.wait()
+            _wait_closed(ready_r, 60.0)
+        finally:
+            os.close(ready_r)
         for _ in range(1000):
             if _ping(path):
                 return path
@@ -53,18 +64,40 @@ def ensure_server(state: StateRoot) -> Path:
     raise RuntimeFailure(f"the supervisor did not start (socket {path})")
 
 
-def spawn_shim(state: StateRoot, cid: str, *, adopt: bool = False) -> int:
+def spawn_shim(state: StateRoot, cid: str, *, adopt: bool = False, timeout: float = 60.0) -> int:
+    """Ask the server for a shim for ``cid``; its pid. Returns once the shim has started the
+    container (or failed to, or died), or adopted it: the shim holds the write end of a pipe
+    sent with the request and closes it then, so this blocks on the read end instead of
+    polling ``state.json``. After ``timeout`` it returns anyway (callers check the state)."""
     path = ensure_server(state)
     for _attempt in range(3):
+        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
         try:
-            reply, _ = protocol.request(str(path), {"op": "spawn", "id": cid, "adopt": adopt})
+            try:
+                reply, _ = protocol.request(str(path), {"op": "spawn", "id": cid, "adopt": adopt}, fds=[ready_w])
+            finally:
+                os.close(ready_w)
+            if reply.get("ok"):
+                _wait_closed(ready_r, timeout)
         except (OSError, ValueError):
             path = ensure_server(state)
             continue
+        finally:
+            os.close(ready_r)
         if not reply.get("ok"):
             raise RuntimeFailure(f"supervisor: {reply.get('error')}")
         return int(reply["pid"])
     raise RuntimeFailure("the supervisor does not answer")
+
+
+def _wait_closed(fd: int, timeout: float) -> None:
+    """Block until every write end of the pipe ``fd`` is closed, or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while (left := deadline - time.monotonic()) > 0:
+        if poller.poll(left * 1000) and not os.read(fd, 64):
+            return
 
 
 def server_request(state: StateRoot, message: dict[str, Any]) -> dict[str, Any] | None:
@@ -86,6 +119,27 @@ def shim_request(sock_path: Path, message: dict[str, Any], *, timeout: float | N
         return None
     except TimeoutError:
         raise RuntimeFailure(f"the container's supervisor did not answer {message.get('op')!r} in time") from None
+
+
+def wait_exit(sock_path: Path, waiter: socket.socket | None, timeout: float) -> socket.socket | None:
+    """Wait at most ``timeout`` seconds for the container to exit for good (a ``wait`` request
+    left open across calls: ``waiter``, opened when None) instead of sleeping blindly. Returns
+    the waiter to pass next time, or None once it has answered or its shim is gone (the
+    caller then refreshes the state); the caller closes a waiter it no longer needs."""
+    if waiter is None:
+        waiter = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            waiter.settimeout(5)
+            protocol.connect(waiter, str(sock_path))
+            protocol.send(waiter, {"op": "wait"})
+        except OSError:
+            waiter.close()
+            time.sleep(timeout)  # no shim to ask (yet): the caller's refresh finds out why
+            return None
+    if select.select([waiter], [], [], timeout)[0]:
+        waiter.close()
+        return None
+    return waiter
 
 
 def shim_alive(sock_path: Path) -> bool:

@@ -66,12 +66,13 @@ def connect(sock: socket.socket, path: str) -> None:
             os.close(fd)
 
 
-def request(path: str, message: dict[str, Any], *, timeout: float | None = 30.0) -> tuple[dict[str, Any], list[int]]:
-    """Send one request to the socket at ``path`` and wait for its reply."""
+def request(path: str, message: dict[str, Any], *, timeout: float | None = 30.0,
+            fds: list[int] | None = None) -> tuple[dict[str, Any], list[int]]:
+    """Send one request (with ``fds``, if any) to the socket at ``path`` and wait for its reply."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as sock:
         sock.settimeout(timeout)
         connect(sock, path)
-        send(sock, message)
+        send(sock, message, fds)
         reply, fds = receive(sock, bytearray())
     if reply is None:
         raise ConnectionResetError(f"{path}: closed without reply")

@@ -13,7 +13,9 @@ imported little shares that interpreter copy-on-write, so each running container
 * exits when it has had nothing to supervise for a while. If it is killed, the shims and
   containers run on; the next command starts a new server.
 
-Requests: ``spawn`` {id, adopt}, ``release`` {id}, ``ping``.
+Requests: ``spawn`` {id, adopt} (with the write end of a pipe, which the shim closes once it
+has started or adopted the container: the caller blocks on it instead of polling),
+``release`` {id}, ``ping``.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ PIPE_NAMES = ("out_r", "out_w", "err_r", "err_w", "in_r", "in_w")
 
 
 class Server:
-    def __init__(self, state: StateRoot) -> None:
+    def __init__(self, state: StateRoot, ready_fd: int = -1) -> None:
         self.state = state
+        self.ready_fd = ready_fd  # closed once the socket listens: the starting command waits on it
         self.shims: dict[int, str] = {}  # shim pid -> container id
         self.pipes: dict[str, dict[str, int]] = {}  # container id -> its pipes
         self.idle_since = time.monotonic()
@@ -53,7 +56,7 @@ class Server:
     def socket_path(self) -> Path:
         return self.state.run / "supervisor.sock"
 
-    def spawn(self, cid: str, adopt: bool) -> int:
+    def spawn(self, cid: str, adopt: bool, ready_fd: int = -1) -> int:
         pipes = self.pipes.get(cid)
         if pipes is None:
             pipes = {}
@@ -82,7 +85,7 @@ class Server:
                     for fd in fds.values():
                         os.close(fd)
             os.close(self._listener.fileno())
-            shim.main(self.state, cid, pipes, adopt=adopt, record=record, security=security)
+            shim.main(self.state, cid, pipes, adopt=adopt, record=record, security=security, ready_fd=ready_fd)
         self.shims[pid] = cid
         # stdin belongs to the shim alone: it hands the write end to the first attacher, and
         # the container must see end of file when that attacher closes it
@@ -141,10 +144,13 @@ class Server:
                                {"exit_code": 128 + sig if sig else code, "signal": sig}, sync=False)
                     return
 
-    def handle(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def handle(self, msg: dict[str, Any], fds: list[int]) -> dict[str, Any]:
         op = msg.get("op")
         if op == "spawn":
-            return {"ok": True, "pid": self.spawn(msg["id"], bool(msg.get("adopt")))}
+            ready_fd = fds[0] if fds else -1
+            if ready_fd >= 0:
+                os.set_inheritable(ready_fd, False)  # nothing the shim executes may hold it
+            return {"ok": True, "pid": self.spawn(msg["id"], bool(msg.get("adopt")), ready_fd)}
         if op == "release":
             self.release(msg["id"])
             return {"ok": True}
@@ -166,6 +172,9 @@ class Server:
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         protocol.bind(self._listener, str(path))
         self._listener.listen(64)
+        if self.ready_fd >= 0:
+            os.close(self.ready_fd)
+            self.ready_fd = -1
         rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wfd)
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -183,15 +192,17 @@ class Server:
                     conn, _ = self._listener.accept()
                     with conn:
                         conn.settimeout(10)
+                        fds: list[int] = []
                         try:
                             msg, fds = protocol.receive(conn, bytearray())
-                            for fd in fds:
-                                os.close(fd)
                             if msg is not None:
-                                protocol.send(conn, self.handle(msg))
+                                protocol.send(conn, self.handle(msg, fds))
                         except Exception as exc:
                             with contextlib.suppress(OSError):
                                 protocol.send(conn, {"ok": False, "error": str(exc)})
+                        finally:
+                            for fd in fds:  # the shim has its own copy of what it needs
+                                os.close(fd)
             self.reap()
             if self.stop:
                 with contextlib.suppress(FileNotFoundError):
@@ -206,23 +217,25 @@ class Server:
 
 
 def prewarm() -> None:
-    """Do once, here, what every shim does first (decode a spec, format a state, compile the
-    default seccomp profile), so the caches and interned objects it creates live in pages the
-    shims share instead of in pages each shim copies."""
+    """Do once, here, what every shim does first (decode a spec, format a state), so the caches
+    and interned objects it creates live in pages the shims share instead of in pages each shim
+    copies. (The default seccomp program is generated right after, by ``Server.security``.)"""
     import traceback  # noqa: F401 - shims import it on failure
 
     from runtime.container.store import ContainerState
-    from runtime.linux import capabilities, seccomp
 
     spec = ContainerSpec(process=Process(args=("true",)))
     ContainerSpec.from_json(json.loads(json.dumps(spec.to_json())))
     json.dumps(ContainerState().to_json())
-    seccomp.program_for(str(seccomp.DEFAULT_PROFILE), capabilities.DOCKER_DEFAULT)
 
 
 def main(argv: list[str]) -> None:
-    """``python -m runtime.supervisor ROOT RUN``: detach and serve."""
+    """``python -m runtime.supervisor ROOT RUN [READY_FD]``: detach and serve (closing
+    READY_FD once listening)."""
     root, run = argv[0], argv[1]
+    ready_fd = int(argv[2]) if len(argv) > 2 else -1
+    if ready_fd >= 0:
+        os.set_inheritable(ready_fd, False)
     if os.fork() != 0:
         os._exit(0)  # the starter waits for this one; the server is re-parented away from it
     os.setsid()
@@ -232,7 +245,7 @@ def main(argv: list[str]) -> None:
     os.close(devnull)
     os.chdir("/")
     prewarm()
-    server = Server(StateRoot(Path(root), Path(run)))
+    server = Server(StateRoot(Path(root), Path(run)), ready_fd)
     server.security(ContainerSpec(process=Process(args=("true",))))  # the default program, generated once
     server.serve()
     os._exit(0)

@@ -89,8 +89,10 @@ def init_binary() -> str | None:
 
 class Shim:
     def __init__(self, state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool = False,
-                 record: ContainerRecord | None = None, security: Security | None = None) -> None:
+                 record: ContainerRecord | None = None, security: Security | None = None,
+                 ready_fd: int = -1) -> None:
         self.security = security
+        self.ready_fd = ready_fd  # closed once the container is started (or not): the caller waits on it
         self.store = ContainerStore(state)
         self.record = record or self.store.record(cid)
         self.spec: ContainerSpec = self.record.spec
@@ -393,6 +395,7 @@ class Shim:
             self.adopt_running()
         elif not self.start_container():
             self.finish()
+        self.ready()
         while not self.done:
             timeout = None
             if self.timers:
@@ -427,6 +430,12 @@ class Shim:
             while self.timers and self.timers[0][0] <= now:
                 _, _, fn = heapq.heappop(self.timers)
                 fn()
+
+    def ready(self) -> None:
+        """Tell whoever asked for this shim that the container's state is past ``created``."""
+        if self.ready_fd >= 0:
+            os.close(self.ready_fd)
+            self.ready_fd = -1
 
     def on_conn(self, conn: socket.socket) -> None:
         try:
@@ -501,12 +510,12 @@ class Shim:
 
 
 def main(state: StateRoot, cid: str, pipes: dict[str, int], *, adopt: bool,
-         record: ContainerRecord | None = None, security: Security | None = None) -> None:
+         record: ContainerRecord | None = None, security: Security | None = None, ready_fd: int = -1) -> None:
     """Entry point in the freshly forked shim process (never returns)."""
     code = 0
     try:
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
-        shim = Shim(state, cid, pipes, adopt=adopt, record=record, security=security)
+        shim = Shim(state, cid, pipes, adopt=adopt, record=record, security=security, ready_fd=ready_fd)
         path = shim.store.socket_path(cid)
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import sys
-import threading
 from typing import Any
 
 SUBCOMMANDS = ("run", "create", "start", "ls", "ps", "inspect", "stop", "kill", "restart", "pause", "unpause", "rm",
@@ -370,6 +369,8 @@ def _attach(containers: Any, cid: str, args: argparse.Namespace) -> Any:
 
                 saved_tty = termios.tcgetattr(0)
                 tty.setraw(0)
+            import threading
+
             threading.Thread(target=_copy_stdin, args=(fd,), daemon=True).start()
     previous = {}
     if not args.tty:
