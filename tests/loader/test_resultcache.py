@@ -273,3 +273,11 @@ def test_key_covers_options_cwd_environment_and_code(tmp_path: Path) -> None:
     before = resultcache.code_fingerprint(tmp_path)
     (tmp_path / "compose" / "m.py").write_text("x = 22\n")
     assert resultcache.code_fingerprint(tmp_path) != before
+
+
+def test_output_file_is_written_on_a_hit(project: Path, loads: Loads, capsys: pytest.CaptureFixture[str]) -> None:
+    expected = _run(capsys, "config")[1]
+    for name in ("first.yaml", "second.yaml"):
+        assert _run(capsys, "config", "-o", str(project.parent / name))[:2] == (0, "")
+        assert (project.parent / name).read_text() == expected
+    assert loads.count == 1  # where the output goes is not part of the key

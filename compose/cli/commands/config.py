@@ -154,7 +154,8 @@ def _run_cached(opts: Any, args: argparse.Namespace) -> int:
     :mod:`compose.loader.resultcache`); otherwise load, remember what was read, print."""
     from compose.loader import observe, resultcache
 
-    options = {"global": {name: getattr(opts, name) for name in opts.__dataclass_fields__}, "command": vars(args)}
+    command = {k: v for k, v in vars(args).items() if k != "output"}  # where the text goes is no input
+    options = {"global": {name: getattr(opts, name) for name in opts.__dataclass_fields__}, "command": command}
     key = resultcache.key_for(options, os.getcwd(), os.environ, resultcache.code_fingerprint())
     hit = resultcache.lookup(key)
     if hit is not None:
