@@ -16,5 +16,11 @@ Entry point: :func:`compose.loader.load.load_project`. The steps, one module eac
 ``normalize``    defaults, names, resolved ``paths``, env files read
 ``load``         the order of it all, the project name
 
+and beside them:
+
+``pathtable``    rule tables keyed by path patterns, compiled into trees for the walks
+``observe``      every file-system question the loader asks, noted with its answer
+``resultcache``  an earlier ``config`` output reused while those answers still hold
+
 This package imports nothing itself, so that importing a submodule stays cheap.
 """
