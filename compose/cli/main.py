@@ -64,7 +64,8 @@ class GlobalOptions:
     verbose: bool
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
+    """The global parser; the command list is only needed to print help."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Define and run multi-container applications, daemonless.",
@@ -86,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Set type of progress output")
     g.add_argument("--dry-run", action="store_true", help="Execute command in dry run mode")
     g.add_argument("-v", "--verbose", action="store_true", help="Show tracebacks on errors")
+    if not with_commands:
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_module, text) in COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)
@@ -161,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = "-v" in argv or "--verbose" in argv
     try:
         head, name, rest = _split_global(argv)
-        parser = build_parser()
+        wants_help = name in (None, "help") or "-h" in head or "--help" in head
+        parser = build_parser(with_commands=wants_help)
         ns = _parse(parser, head)
         if name is None:
             parser.print_help()
