@@ -115,7 +115,9 @@ def shim_request(sock_path: Path, message: dict[str, Any], *, timeout: float | N
     """Ask a container's shim; None if no shim answers (dead or never started)."""
     try:
         return protocol.request(str(sock_path), message, timeout=timeout)
-    except (FileNotFoundError, ConnectionRefusedError, ConnectionResetError):
+    except (FileNotFoundError, ConnectionError):
+        # refused, reset, or a broken pipe: a shim exiting between our connect and our send;
+        # a BrokenPipeError let through would reach the CLI, which takes it for a closed stdout
         return None
     except TimeoutError:
         raise RuntimeFailure(f"the container's supervisor did not answer {message.get('op')!r} in time") from None
