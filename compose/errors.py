@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from runtime.api import PyComposeError
 
@@ -72,6 +72,19 @@ class ConfigError(PyComposeError):
 
     def __str__(self) -> str:
         return self.render()
+
+    def located(self, locate: Callable[[tuple[str | int, ...]], tuple[str, int, int] | None]) -> ConfigError:
+        """This error with the file, line and column of its path, when it has none yet."""
+        if self.file is not None or not self.path:
+            return self
+        where = locate(self.path)
+        if where is None:
+            return self
+        import copy
+
+        out = copy.copy(self)
+        out.file, out.line, out.column = where
+        return out
 
 
 class InterpolationError(ConfigError):

@@ -110,12 +110,15 @@ def bytes_human(n: float) -> str:
 
 def size_human(n: float) -> str:
     """go-units ``HumanSize`` (decimal units), as ``docker images`` shows SIZE: ``123MB``."""
-    units = ("B", "kB", "MB", "GB", "TB")
+    units = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
     i = 0
     while n >= 1000 and i < len(units) - 1:
         n /= 1000
         i += 1
-    return f"{n:.3g}{units[i]}"
+    text = f"{n:.3g}"
+    if "e" in text:  # 999.6 rounds to "1e+03": print it whole, as go-units does
+        text = f"{n:.0f}"
+    return f"{text}{units[i]}"
 
 
 __all__ = ["ago", "bytes_human", "human_duration", "json_lines", "parse_time", "quoted_command", "size_human",

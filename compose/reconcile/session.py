@@ -105,7 +105,7 @@ def load_session(opts: Any, *, services: tuple[str, ...] = (), runtime: Runtime 
     try:
         project = project_from_dict(loaded.data)
     except ConfigError as exc:
-        raise _located(exc, loaded.locate) from None
+        raise exc.located(loaded.locate) from None
     graph = ServiceGraph.from_project(project, locate=loaded.locate)
     env_files = tuple(os.path.abspath(f) for f in opts.env_files)
     if not env_files:
@@ -113,16 +113,6 @@ def load_session(opts: Any, *, services: tuple[str, ...] = (), runtime: Runtime 
         env_files = (str(default),) if default.is_file() else ()
     return Session(project, graph, loaded.working_dir, tuple(loaded.config_files), dict(loaded.environment),
                    env_files, runtime)
-
-
-def _located(exc: ConfigError, locate: Any) -> ConfigError:
-    if exc.file is not None or not exc.path:
-        return exc
-    where = locate(exc.path)
-    if where is None:
-        return exc
-    file, line, column = where
-    return ConfigError(exc.message, file=file, line=line, column=column, path=exc.path, hint=exc.hint)
 
 
 def project_name_only(opts: Any) -> str:

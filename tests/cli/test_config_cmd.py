@@ -282,11 +282,10 @@ def test_nested_variables_as_docker_compose(project: Path, capsys: pytest.Captur
 
 
 def test_model_errors_get_the_source_location() -> None:
-    from compose.cli.commands.config import _located
     from compose.errors import ConfigError
 
-    located = _located(ConfigError("expected an integer", path=("services", "web", "ports", 0, "target")),
-                       lambda path: ("compose.yaml", 9, 11) if path[:2] == ("services", "web") else None)
+    located = ConfigError("expected an integer", path=("services", "web", "ports", 0, "target")).located(
+        lambda path: ("compose.yaml", 9, 11) if path[:2] == ("services", "web") else None)
     assert located.render() == "compose.yaml:9:11: services.web.ports[0].target: expected an integer"
     unplaced = ConfigError("x", path=("volumes",))
-    assert _located(unplaced, lambda path: None) is unplaced
+    assert unplaced.located(lambda path: None) is unplaced

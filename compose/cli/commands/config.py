@@ -95,7 +95,7 @@ def _load(opts: Any, args: argparse.Namespace, *, services: tuple[str, ...] = ()
     try:
         project = project_from_dict(loaded.data)
     except ConfigError as exc:
-        raise _located(exc, loaded.locate) from None
+        raise exc.located(loaded.locate) from None
     graph = None
     if not args.no_consistency:
         disabled = {}
@@ -106,17 +106,6 @@ def _load(opts: Any, args: argparse.Namespace, *, services: tuple[str, ...] = ()
                 continue  # only used to word an error better
         graph = ServiceGraph.from_project(project, locate=loaded.locate, disabled=disabled)
     return _Loaded(loaded, project, graph)
-
-
-def _located(exc: ConfigError, locate: Any) -> ConfigError:
-    """``exc`` with the file, line and column of its path, when it has none yet."""
-    if exc.file is not None or not exc.path:
-        return exc
-    where = locate(exc.path)
-    if where is None:
-        return exc
-    file, line, column = where
-    return ConfigError(exc.message, file=file, line=line, column=column, path=exc.path, hint=exc.hint)
 
 
 # -- output ----------------------------------------------------------------------------------------

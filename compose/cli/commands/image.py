@@ -14,50 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from compose.cli.render import human_duration
+from compose.cli.render import size_human as human_size
+
 SUBCOMMANDS = ("load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove", "prune", "history")
-_SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
 # -- formatting, as Docker's CLI does it ------------------------------------------------
-
-def human_size(size: float) -> str:
-    """go-units ``HumanSizeWithPrecision(size, 3)``: ``4.26MB``, ``723kB``, ``0B``."""
-    i = 0
-    while size >= 1000 and i < len(_SIZE_UNITS) - 1:
-        size /= 1000.0
-        i += 1
-    text = f"{size:.3g}"
-    if "e" in text:
-        text = f"{size:.0f}"
-    return f"{text}{_SIZE_UNITS[i]}"
-
-
-def human_duration(seconds: float) -> str:
-    """go-units ``HumanDuration``."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(seconds / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
 
 
 def _epoch(created: str) -> float:
