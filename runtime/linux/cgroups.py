@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.errors import RuntimeFailure
 
 DEFAULT_PARENT = "pycompose"
+PARENT_LOCK = "/run/pycompose-cgroups.lock"  # shared by every state root on the host
 V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "devices", "freezer", "blkio")
 
 
@@ -90,6 +93,10 @@ class CgroupSet:
 
     # ---- creation -------------------------------------------------------------------------
     def create(self) -> None:
+        with _parent_lock():
+            self._create()
+
+    def _create(self) -> None:
         if self.v2:
             root = Path("/sys/fs/cgroup")
             parent = root / self.parent
@@ -275,6 +282,20 @@ class CgroupSet:
                     if exc.errno != errno.EBUSY:
                         raise RuntimeFailure(f"cannot remove cgroup {path}: {exc.strerror}", errno=exc.errno) from None
                     time.sleep(0.01)
+        # The parent goes with its last child, so nothing of ours stays behind after `down`.
+        with _parent_lock():
+            remove_parent(self.parent)
+
+
+@contextlib.contextmanager
+def _parent_lock() -> Iterator[None]:
+    """Host-wide: creating a child and removing an emptied parent must not interleave."""
+    fd = os.open(PARENT_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def remove_parent(parent: str) -> None:

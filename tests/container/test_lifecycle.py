@@ -66,6 +66,19 @@ def test_cgroup_limits_are_written(containers, busybox):
     assert cli("container", "rm", "-f", "lim").returncode == 0
 
 
+def test_parent_cgroup_goes_with_the_last_container(containers, busybox, cgroup_parent):
+    from runtime.linux.cgroups import CgroupSet
+
+    first = detached("--name", "one", "busybox", "sleep", "60")
+    detached("--name", "two", "busybox", "sleep", "60")
+    parents = {path.parent for path in CgroupSet(first).paths.values()}
+    assert all(p.name == cgroup_parent for p in parents)
+    assert cli("container", "rm", "-f", "one").returncode == 0
+    assert all(p.is_dir() for p in parents), "the parent must stay while a container uses it"
+    assert cli("container", "rm", "-f", "two").returncode == 0
+    assert not any(p.exists() for p in parents)
+
+
 def test_logs_keep_streams_apart_with_timestamps(containers, busybox):
     result = cli("container", "run", "--name", "talk", "busybox", "sh", "-c", "echo out1; echo err1 >&2; echo out2")
     assert result.returncode == 0
