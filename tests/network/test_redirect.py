@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 import socket
+import struct
 
 import pytest
 
@@ -37,6 +39,7 @@ def _roundtrip(install) -> tuple[bytes, tuple[str, int]]:  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("install", [
+    redirect._install_batch,
     redirect._install_nft,
     pytest.param(redirect._install_iptables, marks=pytest.mark.skipif(
         shutil.which("iptables-restore") is None, reason="needs iptables")),
@@ -49,3 +52,30 @@ def test_redirect(net_env, install):
     finally:
         netns.remove(path)
     assert reply == b"a:q" and source == ("127.0.0.11", 53)
+
+
+def test_batch_refusal_names_the_errno(net_env):
+    """A message the kernel refuses (a chain in a table that does not exist) is an OSError
+    with its errno, not silence."""
+    from runtime.network.dns import nftbatch
+
+    _, run = net_env
+    path = netns.create(run / "refuse-ns")
+    batch, seqs = nftbatch.redirect_batch("pycompose", "dns", -100, "127.0.0.11", {"udp": 1000})
+    table_msg_len = int.from_bytes(batch[20:24], "little")  # drop the table message
+    broken = batch[:20] + batch[20 + table_msg_len:]
+    try:
+        with pytest.raises(OSError) as info:
+            netns.inside(str(path), lambda: nftbatch.commit(broken, seqs[1:]))
+    finally:
+        netns.remove(path)
+    assert info.value.errno == errno.ENOENT
+
+
+def test_errors_parses_acks_and_refusals():
+    from runtime.network.dns import nftbatch
+
+    def error(seq: int, code: int) -> bytes:
+        return struct.pack("=IHHIIi", 20, nftbatch.NLMSG_ERROR, 0, seq, 0, code)
+
+    assert nftbatch.errors(error(2, 0) + error(3, -errno.EEXIST)) == {2: 0, 3: errno.EEXIST}

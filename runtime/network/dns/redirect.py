@@ -3,7 +3,8 @@
 The resolver listens on 127.0.0.11 at free ports so that port 53 stays free for a DNS
 server the container runs itself (Docker does the same with iptables). The rules are one
 nf_tables table (``pycompose``) with a nat chain on the output hook, written over
-netlink (pyroute2) from the calling thread, which must already be inside the namespace:
+netlink as one batch packed by ``nftbatch`` (pyroute2's encoder as the second way)
+from the calling thread, which must already be inside the namespace:
 no process is started. Where nf_tables cannot be used, ``iptables-restore`` writes the
 same rules. The rules go away with the namespace.
 """
@@ -32,6 +33,11 @@ NFPROTO_IPV4 = 2
 
 def install(ports: dict[str, int]) -> None:
     """Redirect 127.0.0.11:53 (``udp``/``tcp``) to ``ports`` in this thread's namespace."""
+    try:
+        _install_batch(ports)
+        return
+    except OSError:  # refused by this kernel's nf_tables: try pyroute2's encoding, then iptables
+        pass
     try:
         _install_nft(ports)
     except Exception as exc:  # no nf_tables, or pyroute2 without it: fall back to iptables
@@ -73,6 +79,14 @@ def rule_expressions(protocol: str, port: int) -> list[dict[str, Any]]:
         _expr("nat", type=NFT_NAT_DNAT, family=NFPROTO_IPV4, reg_addr_min=Regs.NFT_REG_1,
               reg_proto_min=Regs.NFT_REG_2),
     ]
+
+
+def _install_batch(ports: dict[str, int]) -> None:
+    """The rules as one nf_tables transaction packed by ``nftbatch`` (a fraction of a
+    millisecond, against ~3 ms for pyroute2's encoder)."""
+    from runtime.network.dns import nftbatch
+
+    nftbatch.commit(*nftbatch.redirect_batch(TABLE, CHAIN, NAT_OUTPUT_PRIORITY, ADDRESS, ports))
 
 
 def _install_nft(ports: dict[str, int]) -> None:
