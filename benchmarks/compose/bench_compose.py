@@ -5,7 +5,9 @@
 Each row runs the whole ``pycompose`` command (a fresh process, as a user types it) on a
 private state root with the busybox test image, and prints the median and best of N runs:
 
-* cold ``up -d`` of db <- api <- web; no-op ``up -d``; ``up -d`` after one env change;
+* cold ``up -d`` of db <- api <- web; no-op ``up -d`` (a second time with ``PYCOMPOSE_CACHE=off``:
+  the full load-and-plan path, without :mod:`compose.reconcile.noopcache`); ``up -d`` after one
+  env change;
 * ``down`` of the three when PID 1 traps TERM (exits at once), and when PID 1 is a plain
   ``sleep`` (which never sees TERM: the kernel drops it for a namespace's init);
 * cold ``up -d`` and ``down`` of M (30) independent services;
@@ -67,10 +69,11 @@ class Bench:
                         PYCOMPOSE_NETWORK_CONFIG=str(work / "absent.json"))
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
 
-    def pycompose(self, *args: str, file: str = "compose.yaml") -> float:
+    def pycompose(self, *args: str, file: str = "compose.yaml", cache: bool = True) -> float:
         cmd = [sys.executable, "-m", "compose", "-f", str(self.work / file), "-p", "bench", *args]
+        env = self.env if cache else dict(self.env, PYCOMPOSE_CACHE="off")
         start = time.perf_counter()
-        done = subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(args)} failed: {done.stderr.strip()[-500:]}")
@@ -143,11 +146,12 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compose", "image", "load", "-i", str(archive)], env=b.env, check=True,
                    capture_output=True)
     try:
-        cold, noop, change, down_trap, down_sleep = [], [], [], [], []
+        cold, noop, noop_off, change, down_trap, down_sleep = [], [], [], [], [], []
         for i in range(args.runs):
             b.write(THREE.format(cmd=TRAP, version=0))
             cold.append(b.pycompose("up", "-d"))
             noop.append(b.pycompose("up", "-d"))
+            noop_off.append(b.pycompose("up", "-d", cache=False))
             b.write(THREE.format(cmd=TRAP, version=i + 1))
             change.append(b.pycompose("up", "-d"))
             down_trap.append(b.pycompose("down"))
@@ -157,6 +161,7 @@ def main() -> None:
             down_sleep.append(b.pycompose("down"))
         row("cold up, 3 services", cold)
         row("no-op up", noop)
+        row("no-op up, cache off", noop_off)
         row("up after one env change", change)
         row("down, PID 1 traps TERM", down_trap)
         row("down, PID 1 plain sleep", down_sleep)

@@ -92,6 +92,7 @@ class Session:
 
 def load_session(opts: Any, *, services: tuple[str, ...] = (), runtime: Runtime | None = None) -> Session:
     """Load the project the global options name (``-f``, ``-p``, ``--profile``, ...)."""
+    from compose.loader import observe
     from compose.loader.load import LoadOptions, load_project
     from compose.model import project_from_dict
 
@@ -102,6 +103,9 @@ def load_session(opts: Any, *, services: tuple[str, ...] = (), runtime: Runtime 
     loaded = load_project(options, services=services)
     for warning in loaded.warnings:
         print(f"WARN[0000] {warning}", file=sys.stderr)
+    recorder = observe.active()
+    if recorder is not None:
+        recorder.warnings.extend(loaded.warnings)  # printed again when a cached no-op ``up`` is reused
     try:
         project = project_from_dict(loaded.data)
     except ConfigError as exc:

@@ -66,6 +66,12 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def run(opts: Any, args: argparse.Namespace) -> int:
+    _check_flags(args)
+    args.ansi = opts.ansi
+    began = _now()
+    cache_key = _noop_key(opts, args)
+    if cache_key is not None and _cached_noop(opts, cache_key):
+        return 0
     from dataclasses import replace
 
     from compose.plan import UpOptions, plan_up, selected_services
@@ -74,10 +80,8 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     from compose.reconcile.progress import progress_for
     from compose.reconcile.session import Runtime, load_session
 
-    _check_flags(args)
-    args.ansi = opts.ansi
-    began = _now()
-    session = load_session(opts, services=tuple(args.services))
+    with _recording(cache_key) as recorder:
+        session = load_session(opts, services=tuple(args.services))
     scale = _scale(args.scale)
     for name in scale:
         session.project.service(name)
@@ -101,8 +105,14 @@ def run(opts: Any, args: argparse.Namespace) -> int:
                 print(f"DRY-RUN MODE -  {line}", file=sys.stderr)
             return 0
         if plan.noop and args.detach and not args.wait:
-            for line in plan.lines():  # nothing to do: say so without starting the machinery
+            lines = plan.lines()
+            for line in lines:  # nothing to do: say so without starting the machinery
                 progress.message(f" {line}")
+            if recorder is not None and not plan.orphans and not rt.containers.notices:
+                from compose.reconcile import noopcache
+
+                noopcache.capture(cache_key, recorder.observations, rt.state.root, session.project.name,
+                                  [v.id for v in state.containers], lines, recorder.warnings)
             return 0
         for name, config_hash in desired.hashes.items():
             rt.remember_config(config_hash, desired.current[name])
@@ -115,6 +125,59 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     if args.no_start or (args.detach and not args.wait):
         return 0
     return trio.run(_after, session, names, progress, args, began)
+
+
+def _noop_key(opts: Any, args: argparse.Namespace) -> str | None:
+    """The key of a plain ``up -d`` whose no-op result may be reused (:mod:`compose.reconcile.noopcache`)."""
+    if not args.detach or args.wait or args.force_recreate or opts.dry_run or "-" in opts.files:
+        return None
+    from compose.loader import resultcache
+
+    if not resultcache.enabled():
+        return None
+    import os
+
+    from compose.reconcile import noopcache
+
+    options = {"global": {name: getattr(opts, name) for name in opts.__dataclass_fields__},
+               "command": {"up": vars(args)}}
+    return noopcache.key(options, os.getcwd(), os.environ)
+
+
+def _cached_noop(opts: Any, cache_key: str) -> bool:
+    import os
+
+    from compose.reconcile import noopcache
+    from compose.reconcile.progress import progress_for
+    from runtime.state import FileLock, StateRoot
+
+    state = StateRoot.from_env(dict(os.environ))
+    if not state.locks.is_dir():
+        return False
+    found = noopcache.hit(cache_key, state.root, lambda project: FileLock(state.locks / f"project-{project}.lock"))
+    if found is None:
+        return False
+    warnings, lines = found
+    for warning in warnings:
+        print(f"WARN[0000] {warning}", file=sys.stderr)
+    progress = progress_for(opts)
+    for line in lines:
+        progress.message(f" {line}")
+    return True
+
+
+def _nothing() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def _recording(cache_key: str | None) -> Any:
+    if cache_key is None:
+        return _nothing()
+    from compose.loader import observe
+
+    return observe.recording()
 
 
 def _now() -> str:
