@@ -245,6 +245,11 @@ def main() -> int:
                     if key != "direct":
                         tput[f"ratio_{key}"] = round(value[key] / value["direct"], 3)
                 results[f"tcp_throughput_MiBps_{label}_of_{args.rounds}_rounds"] = tput
+            # The same round's direct run is the fairest reference: the ratio per round, then
+            # the median of those, is steadier than a ratio of two medians under a varying load.
+            results["ratio_to_direct_median_of_per_round_ratios"] = {
+                key: round(statistics.median(p / d for p, d in zip(v, samples["direct"], strict=True)), 3)
+                for key, v in samples.items() if key != "direct"}
             results["connections_per_s"] = {"direct": round(connect_rate(direct_ip, 5001, args.seconds)),
                                             "published_127.0.0.1": round(connect_rate("127.0.0.1", port,
                                                                                       args.seconds)),

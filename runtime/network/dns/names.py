@@ -57,34 +57,46 @@ def build(endpoints: Iterable[EndpointRecord], networks: Iterable[NetworkRecord]
     by_id = {n.id: n for n in networks}
     by_name = {e.name: e for e in eps}
     out: dict[str, Asker] = {}
+    views: dict[tuple[str, ...], tuple[dict[str, tuple[str, ...]], dict[str, str]]] = {}
     for asker in eps:
-        names: dict[str, list[str]] = {}
-        reverse: dict[str, str] = {}
         shared = {a.network_id for a in asker.attachments}
-        for other in eps:
-            for net_id in shared:
-                att = other.on(net_id)
-                if att is None:
-                    continue
-                addrs = [str(a) for a in att.addresses()]
-                for n in names_of(other, net_id):
-                    bucket = names.setdefault(n, [])
-                    bucket.extend(a for a in addrs if a not in bucket)
-                net = by_id.get(net_id)
-                for a in addrs:
-                    reverse.setdefault(a, f"{other.name}.{net.name if net else net_id[:12]}")
+        key = tuple(sorted(shared))
+        if key not in views:  # containers on the same networks see the same names: build once
+            views[key] = _view(eps, key, by_id)
+        view, reverse = views[key]
+        names = {k: list(v) for k, v in view.items()} if asker.links else None
         for target, alias in asker.links:
             other = by_name.get(target)
             if other is None:
                 continue
             addrs = [str(a) for att in other.attachments if att.network_id in shared for a in att.addresses()]
-            if addrs:
+            if addrs and names is not None:
                 names[normalize(alias)] = addrs
         internal_only = all(by_id.get(a.network_id) is not None and by_id[a.network_id].internal
                             for a in asker.attachments)
-        out[asker.netns] = Asker(asker.container_id, not internal_only, asker.dns,
-                                 {k: tuple(v) for k, v in names.items()}, reverse)
+        final = view if names is None else {k: tuple(v) for k, v in names.items()}
+        out[asker.netns] = Asker(asker.container_id, not internal_only, asker.dns, final, reverse)
     return out
+
+
+def _view(eps: list[EndpointRecord], shared: tuple[str, ...],
+          by_id: dict[str, NetworkRecord]) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Names and reverse names seen through the networks ``shared`` (one pass over ``eps``)."""
+    names: dict[str, list[str]] = {}
+    reverse: dict[str, str] = {}
+    for other in eps:
+        for net_id in shared:
+            att = other.on(net_id)
+            if att is None:
+                continue
+            addrs = [str(a) for a in att.addresses()]
+            for n in names_of(other, net_id):
+                bucket = names.setdefault(n, [])
+                bucket.extend(a for a in addrs if a not in bucket)
+            net = by_id.get(net_id)
+            for a in addrs:
+                reverse.setdefault(a, f"{other.name}.{net.name if net else net_id[:12]}")
+    return {k: tuple(v) for k, v in names.items()}, reverse
 
 
 def reverse_name_to_address(qname: str) -> str | None:
