@@ -94,25 +94,32 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     session = replace(session, runtime=rt)
     progress = progress_for(opts)
     names = selected_services(session.project, session.graph, up_opts)
-    with rt.state.lock(f"project-{session.project.name}"):
+
+    def planned() -> tuple[Any, Any, Any]:
         state = read_state(session.project.name, containers=rt.containers, oneoff=False)
         desired = desired_state(session, names, state)
         plan = plan_up(session.project, session.graph, state, desired, up_opts,
                        existing_networks=[r.name for r in rt.networks.list()],
                        existing_volumes=[r.name for r in rt.volumes.list()])
+        return state, desired, plan
+
+    def remember_noop(state: Any, plan: Any) -> None:
+        if recorder is not None and plan.noop and not plan.orphans and not rt.containers.notices:
+            from compose.reconcile import noopcache
+
+            noopcache.capture(cache_key, recorder.observations, rt.state.root, session.project.name,
+                              [v.id for v in state.containers], plan.lines(), recorder.warnings)
+
+    with rt.state.lock(f"project-{session.project.name}"):
+        state, desired, plan = planned()
         if opts.dry_run:
             for line in plan.lines():
                 print(f"DRY-RUN MODE -  {line}", file=sys.stderr)
             return 0
         if plan.noop and args.detach and not args.wait:
-            lines = plan.lines()
-            for line in lines:  # nothing to do: say so without starting the machinery
+            for line in plan.lines():  # nothing to do: say so without starting the machinery
                 progress.message(f" {line}")
-            if recorder is not None and not plan.orphans and not rt.containers.notices:
-                from compose.reconcile import noopcache
-
-                noopcache.capture(cache_key, recorder.observations, rt.state.root, session.project.name,
-                                  [v.id for v in state.containers], lines, recorder.warnings)
+            remember_noop(state, plan)
             return 0
         for name, config_hash in desired.hashes.items():
             rt.remember_config(config_hash, desired.current[name])
@@ -122,6 +129,9 @@ def run(opts: Any, args: argparse.Namespace) -> int:
 
         executor = Executor(session, progress, dict(desired.hashes), timeout=args.timeout)
         trio.run(executor.execute, plan)
+        if recorder is not None:  # the next identical ``up -d`` is most likely a no-op: prepare its answer
+            state, _desired, after = planned()
+            remember_noop(state, after)
     if args.no_start or (args.detach and not args.wait):
         return 0
     return trio.run(_after, session, names, progress, args, began)
