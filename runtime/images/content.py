@@ -116,7 +116,10 @@ def remove_dead_sessions(ingest_root: Path, guard: StateRoot) -> int:
                     shutil.rmtree(entry.path, ignore_errors=True)
                     removed += 1
                 continue
-            fd = os.open(entry.path, os.O_RDWR | os.O_CLOEXEC)
+            try:
+                fd = os.open(entry.path, os.O_RDWR | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue  # its session just closed (close() does not take the guard)
             try:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

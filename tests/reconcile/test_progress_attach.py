@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import time
 
 import trio
 
@@ -101,6 +102,10 @@ async def test_attached_ends_when_all_exit_and_aborts_on_first_exit_except_one_s
 
     def follow(cid: str, emit, tail=None) -> None:  # type: ignore[no-untyped-def]
         emit(type("E", (), {"text": f"{cid} says hi", "time": ""})())
+        if cid == "server":  # exit only once the job's exit is reported, so the order is fixed
+            deadline = time.monotonic() + 10
+            while "p-job-1 exited" not in out.getvalue() and time.monotonic() < deadline:
+                time.sleep(0.01)
 
     out = io.StringIO()
     attached = Attached([_view("job"), _view("server")], follow, LogPrinter(10, False, out=out),
