@@ -11,20 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_NS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,  # U+00B5 micro sign
-    "μs": 1_000,  # U+03BC Greek mu
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-    "d": 86_400_000_000_000,
-    "w": 604_800_000_000_000,
-}
-_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h|d|w)")
-
 
 def duration_ns(value: Any) -> int:
     """A duration as integer nanoseconds (numbers are taken as seconds)."""
@@ -34,24 +20,13 @@ def duration_ns(value: Any) -> int:
         return round(value * 1_000_000_000)
     if not isinstance(value, str):
         raise ValueError(f"invalid duration {value!r}")
-    text = value.strip()
-    sign = 1
-    if text[:1] in "+-" and text:
-        sign = -1 if text[0] == "-" else 1
-        text = text[1:]
-    if text == "0":
-        return 0
-    if not text:
-        raise ValueError(f"invalid duration {value!r}")
-    pos = 0
-    total = 0.0
-    while pos < len(text):
-        m = _PART.match(text, pos)
-        if m is None:
-            raise ValueError(f"invalid duration {value!r} (expected e.g. 30s, 1m30s, 500ms)")
-        total += float(m.group(1)) * _NS[m.group(2)]
-        pos = m.end()
-    return sign * round(total)
+    from compose.loader.transform.values import CastError
+    from compose.loader.transform.values import parse_duration as go_duration
+
+    try:
+        return go_duration(value.strip())
+    except CastError:
+        raise ValueError(f"invalid duration {value!r} (expected e.g. 30s, 1m30s, 500ms)") from None
 
 
 def parse_duration(value: Any) -> float:

@@ -17,8 +17,6 @@ from typing import Any
 SUBCOMMANDS = ("run", "create", "start", "ls", "ps", "inspect", "stop", "kill", "restart", "pause", "unpause", "rm",
                "exec", "logs", "wait", "top")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_size(text: str) -> int:
@@ -31,18 +29,10 @@ def parse_size(text: str) -> int:
 
 def parse_duration(text: str) -> float:
     """Go durations: ``30s``, ``1m30s``, ``500ms``; a bare number is seconds."""
+    from compose.model.units import parse_duration as seconds
+
     text = text.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or not text:
-        raise ValueError(f"invalid duration: {text!r}")
-    return total
+    return float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else seconds(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
