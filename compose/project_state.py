@@ -42,6 +42,15 @@ class ContainerView:
     def active(self) -> bool:
         return self.status in ACTIVE
 
+    @property
+    def log_name(self) -> str:
+        """The name Docker Compose prints for this container in log prefixes and status lines:
+        without the project (``web-1``), unless the service set its own ``container_name``."""
+        project = self.labels.get(L.PROJECT, "")
+        if project and self.name == f"{project}-{self.service}-{self.number}":
+            return self.name[len(project) + 1:]
+        return self.name
+
     @classmethod
     def from_info(cls, info: ContainerInfo) -> ContainerView:
         r, st = info.record, info.state

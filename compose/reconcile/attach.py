@@ -60,12 +60,12 @@ class Attached:
 
     async def _follow(self, c: ContainerView, index: int, done: trio.MemorySendChannel) -> None:
         def emit(entry: object) -> None:
-            self.printer.line(c.name, index, getattr(entry, "text", ""), getattr(entry, "time", ""))
+            self.printer.line(c.log_name, index, getattr(entry, "text", ""), getattr(entry, "time", ""))
 
         tail = 0 if c.id in self.new_lines_only else None
         await trio.to_thread.run_sync(lambda: self.follow(c.id, emit, tail=tail), abandon_on_cancel=True)
         code = await trio.to_thread.run_sync(self.exit_code, c.id)
-        self.printer.raw(f"{c.name} exited with code {code}")
+        self.printer.raw(f"{c.log_name} exited with code {code}")
         self.exited.append((c, code))
         await done.send((c, code))
 

@@ -39,11 +39,11 @@ async def run_attached(session: Session, names: Iterable[str], progress: Progres
                                                              oneoff=False))
     wanted = attach_targets(session, names, args)
     containers = [c for c in state.containers if c.service in wanted]
-    width = max((len(c.name) for c in containers), default=0)
+    width = max((len(c.log_name) for c in containers), default=0) + 1  # Docker Compose pads one more
     ansi = getattr(args, "ansi", "auto")
     color = not args.no_color and ansi != "never" and (ansi == "always" or sys.stdout.isatty())
     printer = LogPrinter(width, color, args.timestamps, not args.no_log_prefix)
-    progress.message(f"Attaching to {', '.join(sorted(c.name for c in containers))}")
+    progress.message(f"Attaching to {', '.join(sorted(c.log_name for c in containers))}")
     life = Lifecycle(rt, session.project.name, progress, session, args.timeout)
 
     async def interrupt(force: bool) -> None:

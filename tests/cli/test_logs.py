@@ -38,10 +38,10 @@ def _up(p: Project) -> None:
 @pytest.mark.integration
 def test_logs_prefixes_tail_timestamps_and_index(project: Project) -> None:
     _up(project)
-    a, b1, b2 = (f"{project.name}-{s}" for s in ("a-1", "b-1", "b-2"))
-    width = len(b1)
+    # Docker Compose's prefix: the name without the project, padded to the longest name + 1
+    a, b1, b2 = "a-1", "b-1", "b-2"
     out = project.run("logs", "--no-color", "a").stdout.splitlines()
-    assert out == [f"{a:<{width - 2}} | a{i}" for i in range(1, 6)] + [f"{a:<{width - 2}} | a-err"]
+    assert out == [f"a-1  | a{i}" for i in range(1, 6)] + ["a-1  | a-err"]
     assert project.run("logs", "--no-log-prefix", "a").stdout.split() == ["a1", "a2", "a3", "a4", "a5", "a-err"]
     assert project.run("logs", "--no-log-prefix", "--tail", "2", "a").stdout.split() == ["a5", "a-err"]
     assert project.run("logs", "--no-log-prefix", "--tail", "0", "a").stdout == ""
@@ -51,7 +51,7 @@ def test_logs_prefixes_tail_timestamps_and_index(project: Project) -> None:
     assert {line.split(" | ")[0].strip() for line in every} == {a, b1, b2}
     assert len(every) == 6 + 2 + 2
     only = project.run("logs", "--no-color", "--index", "2", "b").stdout.splitlines()
-    assert only == [f"{b2} | b1", f"{b2} | b2"]
+    assert only == ["b-2  | b1", "b-2  | b2"]
     colored = project.run("--ansi", "always", "logs", "a").stdout
     assert "\x1b[" in colored
     assert project.run("logs", "nope", check=False).returncode == 1

@@ -118,8 +118,9 @@ services:
 """)
     done = project.run("up", "--exit-code-from", "job", "--no-color", check=False)
     assert done.returncode == 7, done.stderr
-    assert re.search(rf"^{project.name}-job-1 +\| working$", done.stdout, re.M)
-    assert f"{project.name}-job-1 exited with code 7" in done.stdout
+    assert re.search(r"^job-1 +\| working$", done.stdout, re.M)
+    assert "job-1 exited with code 7" in done.stdout
+    assert f"{project.name}-job-1 exited" not in done.stdout  # names without the project, as Docker Compose
     server = project.containers()[f"{project.name}-server-1"]
     assert server["State"]["Status"] == "exited"
 

@@ -94,7 +94,8 @@ def test_attach_targets() -> None:
 
 
 def _view(service: str) -> ContainerView:
-    return ContainerView(id=service, name=f"p-{service}-1", service=service, number=1, status="running")
+    return ContainerView(id=service, name=f"p-{service}-1", service=service, number=1, status="running",
+                         labels={"com.docker.compose.project": "p"})
 
 
 async def test_attached_ends_when_all_exit_and_aborts_on_first_exit_except_one_shots() -> None:
@@ -104,7 +105,7 @@ async def test_attached_ends_when_all_exit_and_aborts_on_first_exit_except_one_s
         emit(type("E", (), {"text": f"{cid} says hi", "time": ""})())
         if cid == "server":  # exit only once the job's exit is reported, so the order is fixed
             deadline = time.monotonic() + 10
-            while "p-job-1 exited" not in out.getvalue() and time.monotonic() < deadline:
+            while "job-1 exited" not in out.getvalue() and time.monotonic() < deadline:
                 time.sleep(0.01)
 
     out = io.StringIO()
@@ -117,7 +118,8 @@ async def test_attached_ends_when_all_exit_and_aborts_on_first_exit_except_one_s
     outcome, detail = await attached.run(abort_on_exit=True, on_interrupt=never)
     assert outcome == "abort"
     assert detail[0].service == "server" and detail[1] == 3  # the one-shot job's exit 0 did not abort
-    assert "p-job-1 exited with code 0" in out.getvalue()
+    assert "job-1 exited with code 0" in out.getvalue()
+    assert "p-job-1" not in out.getvalue()  # Docker Compose prints names without the project
     codes["server"] = 0
     calm = Attached([_view("job"), _view("server")], follow, LogPrinter(10, False, out=io.StringIO()),
                     lambda cid: codes[cid])
@@ -125,3 +127,11 @@ async def test_attached_ends_when_all_exit_and_aborts_on_first_exit_except_one_s
     plain = Attached([_view("job")], follow, LogPrinter(10, False, out=io.StringIO()), lambda cid: 0)
     assert (await plain.run(abort_on_exit=False, on_interrupt=never))[0] == "done"
     await trio.sleep(0)
+
+
+def test_log_name_drops_the_project_unless_the_service_named_its_container() -> None:
+    labels = {"com.docker.compose.project": "p"}
+    assert ContainerView(id="x", name="p-web-2", service="web", number=2, status="running",
+                         labels=labels).log_name == "web-2"
+    assert ContainerView(id="y", name="my-web", service="web", number=1, status="running",
+                         labels=labels).log_name == "my-web"

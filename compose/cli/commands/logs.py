@@ -182,7 +182,7 @@ class Printer:
     def __init__(self, names: list[str], *, color: bool, prefix: bool, timestamps: bool) -> None:
         import threading
 
-        width = max((len(n) for n in names), default=0)
+        width = max((len(n) for n in names), default=0) + 1  # Docker Compose pads one more
         self.heads: dict[str, str] = {}
         for i, name in enumerate(names):
             label = f"{name:<{width}} | " if prefix else ""
@@ -235,7 +235,7 @@ def _follow(target: Any, containers: list[Any], printer: Printer, tail: int | No
         def emit(entry: Any) -> None:
             if (since and entry.time < since) or (until and entry.time > until):
                 return
-            printer.write_now(printer.format(c.name, entry.text, entry.time))
+            printer.write_now(printer.format(c.log_name, entry.text, entry.time))
 
         api.follow_logs(c.id, emit, tail=tail, poll=0.1)
 
@@ -263,20 +263,20 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     containers = target.containers(args.services, index=args.index or None)
     if args.index and not containers:
         raise UsageError(f"no container #{args.index} for service(s) {', '.join(args.services) or 'any'}")
-    printer = Printer([c.name for c in containers], color=use_color(opts.ansi) and not args.no_color,
+    printer = Printer([c.log_name for c in containers], color=use_color(opts.ansi) and not args.no_color,
                       prefix=not args.no_log_prefix, timestamps=args.timestamps)
     if args.follow:
         _follow(target, containers, printer, tail, since, until)
         return 0
     store = target.rt.containers.store
     if len(containers) == 1 and not (since or until):
-        text = _fast_one(store.log_path(containers[0].id), printer, containers[0].name, tail)
+        text = _fast_one(store.log_path(containers[0].id), printer, containers[0].log_name, tail)
         if text is not None:
             sys.stdout.flush()
             sys.stdout.buffer.write(text)
             sys.stdout.buffer.flush()
             return 0
-    per_container = [(c.name, read_entries(store.log_path(c.id), tail, since, until)) for c in containers]
+    per_container = [(c.log_name, read_entries(store.log_path(c.id), tail, since, until)) for c in containers]
     _dump(printer, per_container)
     sys.stdout.flush()
     return 0
