@@ -115,7 +115,7 @@ class _Compressor:
 class _TarWriter:
     """Walks ``root`` and writes its entries (see the module doc)."""
 
-    def __init__(self, root: Path, out: _Hashing, epoch: int | None, skip: Skip | None) -> None:
+    def __init__(self, root: Path, out: _Hashing | _Plain, epoch: int | None, skip: Skip | None) -> None:
         self.root = os.fspath(root)
         self.out = out
         self.epoch = epoch
@@ -244,6 +244,25 @@ def _xattrs(path: str) -> dict[str, bytes]:
         with contextlib.suppress(FileNotFoundError, OSError):
             out[name] = os.getxattr(path, name, follow_symlinks=False)
     return out
+
+
+class _Plain:
+    """A write-only stream over ``out`` (no hashing)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.out.write(data)
+        return len(data)
+
+
+def write_tar(root: Path, out: BinaryIO, *, epoch: int | None = None, skip: Skip | None = None) -> int:
+    """The tree under ``root`` as one plain tar on ``out`` (same rules as layers; whiteouts
+    and opaque markers only appear if ``root`` is an upper dir). Returns the entry count."""
+    writer = _TarWriter(root, _Plain(out), epoch, skip)
+    writer.walk()
+    return writer.count
 
 
 def layer_from_upper(upper: Path, dest_dir: Path, *, epoch: int | None = None,
