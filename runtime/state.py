@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from runtime.errors import RuntimeFailure
 
@@ -110,15 +110,14 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o644, sync: bool = True) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new content."""
-    if isinstance(data, str):
-        data = data.encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def atomic_file(path: Path, *, mode: int = 0o644, sync: bool = True) -> Iterator[BinaryIO]:
+    """A new file (a temp name beside ``path``) that replaces ``path`` only when the block
+    completes; on an error it is removed and ``path`` is untouched."""
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             if sync:
                 f.flush()
                 os.fsync(f.fileno())
@@ -130,6 +129,15 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o644, sync: bool
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o644, sync: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new content."""
+    if isinstance(data, str):
+        data = data.encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path, mode=mode, sync=sync) as f:
+        f.write(data)
 
 
 def write_json(path: Path, value: Any, *, sync: bool = True) -> None:

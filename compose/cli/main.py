@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stop": ("stop", "Stop services"),
     "up": ("up", "Create and start containers"),
     "volume": ("volume", "Manage volumes (create, ls, inspect, rm, prune)"),
-    "container": ("container", "Manage single containers (run, ls, inspect, stop, kill, rm, exec, logs)"),
+    "container": ("container", "Manage single containers (run, ls, exec, logs, rm, commit, export, ...)"),
     "image": ("image", "Manage images (load, save, import, ls, inspect, tag, rm, prune, history)"),
     "network": ("network", "Manage networks (create, ls, inspect, rm, prune)"),
     "logs": ("logs", "View output from containers"),

@@ -511,6 +511,43 @@ class Containers:
         _msg, fds = reply
         return fds[0] if fds else None
 
+    # ---- commit and export (runtime/container/commit.py) -----------------------------------------
+    def commit(self, ref: str, repo: str | None = None, *, author: str = "", message: str = "",
+               changes: tuple[str, ...] = (), pause: bool = True) -> str:
+        """``docker commit``: the container's changes as a new image on its image; the image ID.
+        A running container is frozen for the time of the commit unless ``pause`` is false."""
+        from runtime.container.commit import commit_container
+        from runtime.images.store import ImageStore as Store
+
+        record = self.store.resolve(ref)
+        with self.state.lock(f"container-{record.id}"):
+            frozen = pause and self.refresh(record.id).status == RUNNING
+            if frozen:
+                self.pause(record.id)
+            try:
+                image = commit_container(Store(self.state).open(), record, repo=repo, author=author,
+                                         message=message, changes=changes)
+            finally:
+                if frozen:
+                    self.unpause(record.id)
+        return image.id
+
+    def export(self, ref: str, dest: Path | Any) -> None:
+        """``docker export``: the container's whole file system as a tar, to the file ``dest``
+        (replaced only once complete) or the binary stream ``dest``; a root filesystem that is
+        not mounted is mounted for the time it takes."""
+        from runtime.container.commit import export_container
+        from runtime.images.store import ImageStore as Store
+        from runtime.state import atomic_file
+
+        record = self.store.resolve(ref)
+        with self.state.lock(f"container-{record.id}"):
+            if not isinstance(dest, Path):
+                export_container(Store(self.state), record, dest)
+                return
+            with atomic_file(dest) as f:
+                export_container(Store(self.state), record, f)
+
 
 def resolve_capabilities(add: tuple[str, ...] = (), drop: tuple[str, ...] = (),
                          privileged: bool = False) -> tuple[str, ...]:

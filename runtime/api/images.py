@@ -6,7 +6,6 @@ Everything here takes and returns plain values (references as strings, typed
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,27 +130,15 @@ class ImageStore:
     def save(self, refs: list[str], dest: Path | BinaryIO) -> None:
         """Write ``refs`` as one archive (OCI layout + Docker's manifest.json) to a file or stream."""
         from runtime.images.save import save
-        from runtime.state import TEMP_PREFIX
 
         if not isinstance(dest, Path):
             save(self._store, refs, dest)
             return
-        import os
-        import tempfile
+        from runtime.state import atomic_file
 
         self._store.open()
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=dest.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                save(self._store, refs, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with atomic_file(dest) as f:
+            save(self._store, refs, f)
 
     def import_rootfs(self, source: Path | BinaryIO, name: str | None = None, *, changes: list[str] | None = None,
                       message: str = "", platform: str | Platform | None = None) -> Image:

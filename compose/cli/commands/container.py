@@ -1,4 +1,5 @@
-"""``pycompose container run|create|start|ls|inspect|stop|kill|restart|pause|unpause|rm|exec|logs|wait|top``.
+"""``pycompose container run|create|start|ls|inspect|stop|kill|restart|pause|unpause|rm|exec|logs|wait|top``,
+and ``commit|export`` (in ``container_commit.py``).
 
 A small ``docker run``/``ps``/``exec``/``logs`` for single containers: flags become a
 :class:`ContainerSpec` here, and everything else goes through ``runtime.api.containers``.
@@ -15,7 +16,7 @@ import sys
 from typing import Any
 
 SUBCOMMANDS = ("run", "create", "start", "ls", "ps", "inspect", "stop", "kill", "restart", "pause", "unpause", "rm",
-               "exec", "logs", "wait", "top")
+               "exec", "logs", "wait", "top", "commit", "export")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -83,6 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--timestamps", action="store_true")
     p.add_argument("-n", "--tail", default="all")
     p.add_argument("container")
+    from compose.cli.commands import container_commit
+
+    container_commit.add_parsers(sub)
 
 
 def _spec_flags(p: argparse.ArgumentParser) -> None:
@@ -520,3 +524,15 @@ def _cmd_logs(containers: Any, args: argparse.Namespace) -> int:
     for entry in containers.logs(args.container, tail=tail):
         _print_entry(entry, args.timestamps)
     return 0
+
+
+def _cmd_commit(containers: Any, args: argparse.Namespace) -> int:
+    from compose.cli.commands.container_commit import cmd_commit
+
+    return cmd_commit(containers, args)
+
+
+def _cmd_export(containers: Any, args: argparse.Namespace) -> int:
+    from compose.cli.commands.container_commit import cmd_export
+
+    return cmd_export(containers, args)

@@ -1,0 +1,1 @@
+"""The image builder: Dockerfile frontend, execution and cache, layers and commits (host side)."""
