@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # independent OCI implementation for interop tests, tini is the init for `init: true`,
 # libseccomp2 applies seccomp filters, iproute2 is only used by tests to look at the host, iptables
 # carries masquerading and published ports (iptables-restore/iptables-save).
-APT_PACKAGES=(busybox-static mmdebstrap skopeo tini libseccomp2 iproute2 procps iptables)
+APT_PACKAGES=(busybox-static mmdebstrap skopeo tini libseccomp2 iproute2 procps iptables gcc libc6-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
