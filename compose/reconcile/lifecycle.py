@@ -14,11 +14,13 @@ from compose.graph import ServiceGraph
 from compose.project_state import ContainerView, ProjectState, read_state
 from compose.reconcile import stopping
 from compose.reconcile.conditions import STARTED, DependencyFailed, wait_condition
-from compose.reconcile.executor import CONDITION_TIMEOUT, PARALLEL
+from compose.reconcile.executor import CONDITION_TIMEOUT, parallel_limit
 from compose.reconcile.progress import Progress
 from compose.reconcile.replica import join_targets
 from compose.reconcile.session import Runtime, Session
 from runtime.api import Conflict, NotFound
+
+STOP_PARALLEL = 128  # threads at most waiting for containers to stop
 
 
 @dataclass
@@ -30,7 +32,11 @@ class Lifecycle:
     timeout: float | None = None
 
     def __post_init__(self) -> None:
-        self.limit = trio.CapacityLimiter(PARALLEL)
+        self.limit = trio.CapacityLimiter(parallel_limit())
+        # Waiting for a container to exit costs no CPU: stops do not take a slot of the work
+        # limit, so that 30 containers are told to stop at once (Docker Compose's default
+        # limit is none at all), not 8 at a time with each batch waiting out its slowest.
+        self.wait_limit = trio.CapacityLimiter(STOP_PARALLEL)
 
     async def run(self, fn: Callable[..., object], *args: object) -> object:
         return await trio.to_thread.run_sync(fn, *args, limiter=self.limit)
@@ -68,21 +74,26 @@ class Lifecycle:
         if not c.active:
             return
         self.progress.event("Container", c.name, "Stopping")
-        await self.run(stopping.stop, self.rt.containers, c.id, self.timeout)
+        await trio.to_thread.run_sync(stopping.stop, self.rt.containers, c.id, self.timeout, limiter=self.wait_limit)
         self.progress.event("Container", c.name, "Stopped")
 
-    async def remove_one(self, c: ContainerView) -> None:
+    async def remove_one(self, c: ContainerView, forget: list[str] | None = None) -> None:
+        """Stop and remove ``c``; its endpoint and files are forgotten at once, or, when
+        ``forget`` is given, left to the caller, who forgets the whole list together."""
         await self.stop_one(c)
         self.progress.event("Container", c.name, "Removing")
         try:
             await self.run(self._remove, c.id)
         except NotFound:
             pass
+        if forget is None:
+            await self.run(self.rt.forget, c.id)
+        else:
+            forget.append(c.id)
         self.progress.event("Container", c.name, "Removed")
 
     def _remove(self, cid: str) -> None:
         self.rt.containers.remove(cid, force=True)
-        self.rt.forget(cid)
 
     def _start(self, c: ContainerView) -> None:
         assert self.session is not None
@@ -106,7 +117,7 @@ class Lifecycle:
 
     async def restart_one(self, c: ContainerView) -> None:
         self.progress.event("Container", c.name, "Restarting")
-        await self.run(stopping.stop, self.rt.containers, c.id, self.timeout)
+        await trio.to_thread.run_sync(stopping.stop, self.rt.containers, c.id, self.timeout, limiter=self.wait_limit)
         await self.run(self._start, c)
         self.progress.event("Container", c.name, "Started")
 
@@ -122,7 +133,12 @@ class Lifecycle:
                                   "with the --remove-orphans flag to clean it up.")
         services = known | ({c.service for c in orphans} if remove_orphans else set())
         for layer in self.layers(state, services, reverse=True):
-            await self.each(layer, self.remove_one)
+            removed: list[str] = []
+            try:
+                await self.each(layer, lambda c, removed=removed: self.remove_one(c, forget=removed))
+            finally:
+                with trio.CancelScope(shield=True):
+                    await self.run(self.rt.forget_many, removed)
         for name in state.networks:
             self.progress.event("Network", name, "Removing")
             try:

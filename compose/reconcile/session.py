@@ -9,7 +9,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,10 +48,16 @@ class Runtime:
 
     def forget(self, container_id: str) -> None:
         """After the container is removed: its network endpoint and its files."""
+        self.forget_many([container_id])
+
+    def forget_many(self, container_ids: Sequence[str]) -> None:
+        """``forget`` of several removed containers, their endpoints torn down together."""
         import shutil
 
-        self.teardown(container_id)
-        shutil.rmtree(self.files_dir(container_id), ignore_errors=True)
+        with self.teardown_lock:
+            self.networks.teardown_many(container_ids)
+        for cid in container_ids:
+            shutil.rmtree(self.files_dir(cid), ignore_errors=True)
 
     @classmethod
     def open(cls, state: StateRoot | None = None) -> Runtime:

@@ -14,7 +14,7 @@ the container's own directory, which the runtime bind-mounts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,10 @@ class Networks:
 
     def teardown(self, container_id: str) -> None:
         self.endpoints.teardown(container_id)
+
+    def teardown_many(self, container_ids: Sequence[str]) -> None:
+        """The endpoints of several removed containers at once (one netlink socket, one resolver reload)."""
+        self.endpoints.teardown_many(container_ids)
 
     def endpoint(self, container_id: str) -> EndpointRecord | None:
         return self.endpoints.store.endpoint(container_id)

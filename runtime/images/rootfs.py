@@ -16,6 +16,7 @@ import errno
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,12 +155,15 @@ class RootfsManager:
         with contextlib.suppress(FileNotFoundError, OSError):
             target.rmdir()
 
-    def release(self, container_id: str) -> None:
-        """Unmount and free the container's upper dir; accepts an already released one."""
+    def release(self, container_id: str, locked: Callable[[], contextlib.AbstractContextManager[object]] | None = None
+                ) -> None:
+        """Unmount and free the container's upper dir; accepts an already released one.
+        ``locked``: the lock to hold while the record is removed."""
         self.unmount(container_id)
         base = self.container_dir(container_id)
         record_path = base / "rootfs.json"
-        # the record goes first: a crash mid-removal leaves a dir the next release finishes
-        with contextlib.suppress(FileNotFoundError):
+        # the record goes first: a crash mid-removal leaves a dir the next release (or the
+        # garbage collection of record-less, unmounted dirs) finishes
+        with locked() if locked is not None else contextlib.nullcontext(), contextlib.suppress(FileNotFoundError):
             record_path.unlink()
         shutil.rmtree(base, ignore_errors=True)

@@ -372,9 +372,10 @@ class ImageStore:
         self.rootfs.unmount(container_id)
 
     def release_rootfs(self, container_id: str) -> None:
-        self.open()
-        with self.meta_lock():
-            self.rootfs.release(container_id)
+        """Unmount and free a removed container's upper dir. Only dropping the record (a root
+        of garbage collection) needs the store's lock: unmounting and deleting the files do
+        not, so that many containers removed at once are not serialised on it."""
+        self.rootfs.release(container_id, locked=self.meta_lock)
 
     def rootfs_record(self, container_id: str) -> RootfsRecord | None:
         return self.rootfs.record(container_id)

@@ -165,25 +165,34 @@ class EndpointManager:
 
     def teardown(self, container_id: str) -> None:
         """Undo ``setup`` (idempotent): rules, veths, sandbox, files, the record last."""
-        from pyroute2 import IPRoute
+        self.teardown_many([container_id])
 
-        rec = self.store.endpoint(container_id)
-        if rec is None:
+    def teardown_many(self, container_ids: Sequence[str]) -> None:
+        """``teardown`` of several endpoints at once: one netlink socket, one change of the
+        records and one reload of the resolver for all of them (``down`` of many containers)."""
+        recs = [rec for cid in container_ids if (rec := self.store.endpoint(cid)) is not None]
+        if not recs:
             return
-        if rec.ports:
-            self._unpublish(container_id)
-        if rec.attachments:
+        for rec in recs:
+            if rec.ports:
+                self._unpublish(rec.container_id)
+        veths = [att.veth for rec in recs for att in rec.attachments]
+        if veths:
+            from pyroute2 import IPRoute
+
             with IPRoute() as ipr:
-                for att in rec.attachments:
-                    veth.remove_pair(ipr, att.veth)
-        if rec.owns_netns and rec.netns:
-            netns.remove(Path(rec.netns))
-        ours = self.store.files_dir(container_id)
-        if rec.files and Path(rec.files) == ours:
-            shutil.rmtree(ours, ignore_errors=True)
+                for name in veths:
+                    veth.remove_pair(ipr, name)
+        for rec in recs:
+            if rec.owns_netns and rec.netns:
+                netns.remove(Path(rec.netns))
+            ours = self.store.files_dir(rec.container_id)
+            if rec.files and Path(rec.files) == ours:
+                shutil.rmtree(ours, ignore_errors=True)
         with self.store.lock():
-            self.store.delete_endpoint(container_id)
-        if rec.attachments:
+            for rec in recs:
+                self.store.delete_endpoint(rec.container_id)
+        if veths:
             dns_control.reload(self.store, needed=lambda: any(e.attachments for e in self.store.endpoints()))
 
     # step 1: plan (under the lock)
