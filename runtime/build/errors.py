@@ -1,4 +1,4 @@
-"""Errors of the builder: one line each, located in the Dockerfile when they come from it."""
+"""Errors of the image builder, all under :class:`runtime.errors.PyComposeError`."""
 
 from __future__ import annotations
 
@@ -6,22 +6,29 @@ from runtime.errors import PyComposeError
 
 
 class BuildError(PyComposeError):
-    """Root of the builder's errors."""
+    """Root of every error the builder reports."""
 
 
 class DockerfileError(BuildError):
-    """A Dockerfile that cannot be parsed or used: ``Dockerfile:12: RUN: message (hint)``."""
+    """A Dockerfile cannot be parsed or expanded.
 
-    def __init__(self, message: str, file: str, line: int, instruction: str = "", hint: str = "") -> None:
-        self.message, self.file, self.line, self.instruction, self.hint = message, file, line, instruction, hint
+    Renders as one line: ``Dockerfile:12: RUN: message (hint)``.
+    """
+
+    def __init__(
+        self, message: str, file: str, line: int, instruction: str = "", hint: str = ""
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.instruction = instruction
+        self.hint = hint
         where = f"{file}:{line}" if line else file
-        text = f"{where}: {instruction}: {message}" if instruction else f"{where}: {message}"
-        super().__init__(f"{text} ({hint})" if hint else text)
+        text = f"{where}: {instruction.upper()}: {message}" if instruction else f"{where}: {message}"
+        if hint:
+            text = f"{text} ({hint})"
+        super().__init__(text)
 
 
 class BuildStepFailed(BuildError):
-    """A ``RUN`` step exited non-zero: the step, its exit code and the tail of its output."""
-
-    def __init__(self, step: str, exit_code: int, output_tail: str = "") -> None:
-        self.step, self.exit_code, self.output_tail = step, exit_code, output_tail
-        super().__init__(f'process "{step}" did not complete successfully: exit code: {exit_code}')
+    """A build step (a RUN) failed: the step text, its exit code and the tail of its output."""
