@@ -129,9 +129,14 @@ class _Writer:
             path = secure_join(self.rootfs, current)
             st = _lstat(path)
             if st is None:
-                os.mkdir(path, 0o700)
-                os.lchown(path, *(self.chown or (0, 0)))
-                os.chmod(path, self.chmod if self.chmod is not None else DEFAULT_DIR_MODE)
+                # a dangling symlink on the way may point to a path with missing parents too
+                missing = [path]
+                while _lstat(missing[-1].parent) is None and missing[-1].parent != self.rootfs:
+                    missing.append(missing[-1].parent)
+                for new in reversed(missing):
+                    os.mkdir(new, 0o700)
+                    os.lchown(new, *(self.chown or (0, 0)))
+                    os.chmod(new, DEFAULT_DIR_MODE)
             elif not stat.S_ISDIR(st.st_mode):
                 raise BuildError(f"cannot copy to non-directory: {current}")
         return secure_join(self.rootfs, container_path)
@@ -341,7 +346,8 @@ def _extract(writer: _Writer, tar: tarfile.TarFile, member: tarfile.TarInfo, top
     elif member.issym():
         os.symlink(member.linkname, target)
     elif member.islnk():
-        link = secure_join(writer.rootfs, posixpath.join(dest_path, posixpath.normpath("/" + member.linkname)))
+        inside = posixpath.join(dest_path, posixpath.normpath("/" + member.linkname).lstrip("/"))
+        link = secure_join(writer.rootfs, posixpath.dirname(inside)) / posixpath.basename(inside)
         if _lstat(link) is None:
             raise BuildError(f"ADD: hard link {member.name!r} points at {member.linkname!r}, which is not there")
         os.link(link, target, follow_symlinks=False)

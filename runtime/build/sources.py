@@ -183,7 +183,10 @@ class Selection:
             if st is None or not stat.S_ISDIR(st.st_mode) or self._hidden(rel, st):
                 raise BuildError(f'"{source}": not found' if st is None or self._hidden(rel, st)
                                  else f'"{base}" is not a directory (--parents)')
-            return [Item(path, rel, posixpath.basename(rel), True, clean(pattern))]
+            include = clean(pattern)
+            if include and not has_wildcards(include):
+                self._literal(posixpath.join(rel, include), source)  # a missing path is an error
+            return [Item(path, rel, posixpath.basename(rel), True, include or None)]
         cleaned = clean(source)
         prefix, pattern = split_wildcards(cleaned)
         if not pattern:
