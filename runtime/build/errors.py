@@ -32,3 +32,8 @@ class DockerfileError(BuildError):
 
 class BuildStepFailed(BuildError):
     """A build step (a RUN) failed: the step text, its exit code and the tail of its output."""
+
+    def __init__(self, step: str, exit_code: int, output_tail: str = "") -> None:
+        # ``step_exit_code``: the step's own status (the CLI exits 1, as ``docker build`` does)
+        self.step, self.step_exit_code, self.output_tail = step, exit_code, output_tail
+        super().__init__(f'process "{step}" did not complete successfully: exit code: {exit_code}')

@@ -270,11 +270,15 @@ class Executor:
             return
         self.progress(step, "start", "", None)
         with self._rootfs(state.image) as (rootfs, upper, work):
+            skip = _skip
             if isinstance(instr, ins.Run):
-                self._run(state, instr, rootfs, step)
+                made = self._run(state, instr, rootfs, step)
+
+                def skip(rel: str, st: os.stat_result, made: set[str] = made) -> bool:
+                    return _skip(rel, st) or rel in made
             else:
                 self._copy(state, instr, rootfs, work)
-            layer = layer_from_upper(upper, work, epoch=self.opts.epoch, skip=_skip)
+            layer = layer_from_upper(upper, work, epoch=self.opts.epoch, skip=skip)
             entry = HistoryEntry(_created_by(instr, state), empty_layer=False)
             image = commit_image(self.store, state.image, [layer], state.config, [*state.pending, entry], [],
                                  epoch=self.opts.epoch)
@@ -320,7 +324,9 @@ class Executor:
             shutil.rmtree(work, ignore_errors=True)
 
     # -- RUN -------------------------------------------------------------------------------------
-    def _run(self, state: StageState, instr: ins.Run, rootfs: Path, step: str) -> None:
+    def _run(self, state: StageState, instr: ins.Run, rootfs: Path, step: str) -> set[str]:
+        """Run the step; the paths that exist only as mount points of its mounts (left out of
+        the layer, as BuildKit leaves them out)."""
         from runtime.api.containers import ContainerSpec, Namespace, Process
         from runtime.container.process import resolve_user
         from runtime.container.store import new_id
@@ -354,6 +360,13 @@ class Executor:
         spec = ContainerSpec(process=Process(args=tuple(args), env=tuple(f"{k}={v}" for k, v in env.items()),
                                              cwd=cfg.get("WorkingDir") or "/", user=user),
                              hostname="buildkitsandbox", mounts=tuple(mounts), namespaces=namespaces)
+        made: set[str] = set()
+        for mount in mounts:
+            parts = [p for p in mount.destination.split("/") if p]
+            for k in range(1, len(parts) + 1):
+                rel = "/".join(parts[:k])
+                if rel in made or not os.path.lexists(rootfs / rel):
+                    made.add(rel)
         cid = new_id()
         os.makedirs(rootfs / (cfg.get("WorkingDir") or "/").lstrip("/"), exist_ok=True)
         self.containers.create(spec, rootfs=rootfs, cid=cid, name=f"buildkit-{cid[:12]}")
@@ -368,6 +381,7 @@ class Executor:
             self.progress(step, "log", line, None)
         if code != 0:
             raise BuildStepFailed(" ".join(args), code, "\n".join(lines[-10:]))
+        return made
 
     def _run_mounts(self, instr: ins.Run, state: StageState) -> Iterator[Any]:
         from runtime.api.containers import Mount
