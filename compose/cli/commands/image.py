@@ -17,7 +17,7 @@ from typing import Any
 from compose.cli.render import human_duration
 from compose.cli.render import size_human as human_size
 
-SUBCOMMANDS = ("load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove", "prune", "history")
+SUBCOMMANDS = ("load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove", "prune", "history", "build")
 
 
 # -- formatting, as Docker's CLI does it ------------------------------------------------
@@ -116,6 +116,9 @@ class _Parser(argparse.ArgumentParser):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True, parser_class=_Parser)
+    from compose.cli.commands import image_build
+
+    image_build.add_parser(sub)
     p = sub.add_parser("load", help="Load an image from a tar archive or STDIN")
     p.add_argument("-i", "--input", metavar="FILE", help="Read from tar archive file (or OCI layout directory)")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
@@ -167,6 +170,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(opts: object, args: argparse.Namespace) -> int:
     from runtime.api.images import ImageStore
 
+    if args.subcommand == "build":
+        from compose.cli.commands.image_build import cmd_build
+
+        return cmd_build(args)
     store = ImageStore()
     handler: Callable[[Any, argparse.Namespace], int] = _HANDLERS[args.subcommand]
     return handler(store, args)
@@ -246,6 +253,13 @@ _LS_HEADER = [("Repository", "REPOSITORY"), ("Tag", "TAG"), ("ID", "IMAGE ID"), 
               ("Size", "SIZE")]
 
 
+def _build_cache_images(store: Any) -> set[str]:
+    """The builder's intermediate images: hidden by ``ls`` without ``-a``, as Docker hides them."""
+    from runtime.api.build import build_cache_images
+
+    return build_cache_images(store.state)
+
+
 def _ls(store: Any, args: argparse.Namespace) -> int:
     from runtime.images.filters import ImageFilter, parse_filters
 
@@ -254,8 +268,9 @@ def _ls(store: Any, args: argparse.Namespace) -> int:
         filters.setdefault("reference", []).append(args.repository)
     flt = ImageFilter.parse(filters, resolve=store.resolve)
     rows: list[dict[str, Any]] = []
+    hidden = set() if args.all else _build_cache_images(store)
     for image in store.list():
-        if not flt.matches(image):
+        if not flt.matches(image) or (image.id in hidden and not image.tags):
             continue
         image_id = image.id if args.no_trunc else image.short_id
         digests = {d.partition("@")[0]: d.partition("@")[2] for d in image.repo_digests}

@@ -1,0 +1,140 @@
+"""The builder's facade: what ``compose/`` and the CLI use to build an image from a Dockerfile.
+
+``Builder(state).build(BuildRequest(...), progress) -> Image``; ``Builder.prune(...)``.
+Progress arrives as :class:`BuildEvent` values (a step like ``[web 3/5] RUN make`` and its
+status ``start``/``cached``/``done``/``log``/``error``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from runtime.api.images import Image, ImageStore
+from runtime.build.errors import BuildError, BuildStepFailed, DockerfileError
+from runtime.state import StateRoot
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class BuildSecret:
+    id: str
+    file: str | None = None
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildEvent:
+    step: str
+    status: str  # "start" | "cached" | "done" | "error" | "log"
+    text: str = ""
+    elapsed: float | None = None
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    context: Path
+    dockerfile: Path | None = None  # default <context>/Dockerfile
+    dockerfile_inline: str | None = None
+    target: str | None = None
+    args: Mapping[str, str | None] = field(default_factory=lambda: _EMPTY)  # None: from the environment
+    labels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    tags: tuple[str, ...] = ()
+    no_cache: bool = False
+    no_cache_filter: tuple[str, ...] = ()
+    pull: bool = False
+    secrets: tuple[BuildSecret, ...] = ()
+    ssh: tuple[str, ...] = ()
+    network: str | None = None  # None/"default": the host's network, as docker build; "none"
+    extra_hosts: tuple[tuple[str, str], ...] = ()
+    shm_size: int | None = None
+    additional_contexts: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    platforms: tuple[str, ...] = ()
+    ulimits: tuple[tuple[str, int, int], ...] = ()
+    privileged: bool = False
+    source_date_epoch: int | None = None
+    quiet: bool = False
+
+
+class Builder:
+    def __init__(self, state: StateRoot | None = None) -> None:
+        self.state = (state or StateRoot.from_env()).ensure()
+
+    def build(self, request: BuildRequest, progress: Callable[[BuildEvent], None] | None = None) -> Image:
+        from runtime.build.dockerfile import host_platform
+        from runtime.build.executor import Executor, Options
+
+        context = request.context.resolve()
+        if not context.is_dir():
+            raise BuildError(f"unable to prepare context: path {str(request.context)!r} not found")
+        host = host_platform()
+        for platform in request.platforms:
+            if platform not in (host, host.rsplit("/", 1)[0]):
+                raise BuildError(f"platform {platform}: only the host's platform ({host}) can be built here")
+        if request.additional_contexts:
+            raise BuildError("additional build contexts are not supported yet")
+        if request.dockerfile_inline is not None:
+            text, name = request.dockerfile_inline, "Dockerfile"
+        else:
+            path = request.dockerfile or context / "Dockerfile"
+            if not path.is_absolute():
+                path = context / path
+            try:
+                text = path.read_text()
+            except FileNotFoundError:
+                raise BuildError(f"failed to read dockerfile: open {path}: no such file or directory") from None
+            name = path.name
+        args = {k: (v if v is not None else os.environ.get(k)) for k, v in request.args.items()}
+        secrets, temps = {}, []
+        for secret in request.secrets:
+            if secret.file is not None:
+                secrets[secret.id] = Path(secret.file).resolve()
+            elif secret.env is not None or secret.id in os.environ:
+                value = os.environ.get(secret.env or secret.id)
+                if value is None:
+                    raise BuildError(f"secret {secret.id}: environment variable {secret.env} is not set")
+                fd, tmp = tempfile.mkstemp(prefix="secret-", dir=self.state.run)
+                os.write(fd, value.encode())
+                os.close(fd)
+                temps.append(tmp)
+                secrets[secret.id] = Path(tmp)
+        epoch = request.source_date_epoch
+        if epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+            epoch = int(os.environ["SOURCE_DATE_EPOCH"])
+        opts = Options(context=context, dockerfile_name=name, target=request.target,
+                       build_args={k: v for k, v in args.items() if v is not None}, tags=request.tags,
+                       labels=dict(request.labels), no_cache=request.no_cache,
+                       no_cache_filter=request.no_cache_filter, network=request.network, secrets=secrets,
+                       epoch=epoch, pull=request.pull)
+
+        def emit(step: str, status: str, text: str, elapsed: float | None) -> None:
+            if progress is not None:
+                progress(BuildEvent(step, status, text, elapsed))
+
+        try:
+            image_id = Executor(self.state, opts, emit).build(text)
+        finally:
+            for tmp in temps:
+                os.unlink(tmp)
+        return ImageStore(self.state).resolve(image_id)
+
+    def prune(self, *, all: bool = False, keep_storage: int | None = None) -> int:
+        from runtime.build.cache import BuildCache
+
+        return BuildCache(self.state).prune(all=all, keep_storage=keep_storage)
+
+
+def build_cache_images(state: StateRoot) -> set[str]:
+    """IDs of the images the build cache holds (intermediate steps)."""
+    from runtime.build.cache import BuildCache
+
+    return BuildCache(state).images()
+
+
+__all__ = ["BuildError", "BuildEvent", "BuildRequest", "BuildSecret", "BuildStepFailed", "Builder",
+           "DockerfileError", "build_cache_images"]

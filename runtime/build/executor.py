@@ -1,0 +1,522 @@
+"""Running a parsed Dockerfile: stages, ARG/ENV scoping, the cache, RUN in real containers.
+
+A stage is carried as an image: the base (or nothing, for ``scratch``), then after every step
+that changes files (``RUN``, ``COPY``, ``ADD``) an image of its own — untagged, recorded in the
+build cache (:mod:`runtime.build.cache`) under the step's key — so that the next step mounts
+it as the lower layers of its root filesystem, exactly as a container's. Metadata steps only
+change the config and add an empty-layer history entry; they are written with the next
+image. The final image of the target stage gets the tags.
+
+* **Keys.** Each step's key hashes its parent's key, the instruction after expansion, the
+  build args it can see and, for ``COPY``/``ADD``, the checksum of exactly the files they select
+  (:func:`runtime.build.context.checksum`): a step is ``CACHED`` when its key is known and its
+  image still exists; ``--no-cache`` (or a stage in ``no_cache_filter``) skips the lookups.
+* **RUN** runs in a container of the runtime: its own mount, PID, UTS, IPC and cgroup
+  namespaces, the host's network unless ``--network=none`` (as ``docker build``), Docker's
+  capabilities and seccomp profile, the stage's ``Env`` plus the build args in scope,
+  ``WORKDIR`` and ``USER``; its changes are the upper dir of its overlay, made a layer by
+  :func:`runtime.build.layer.layer_from_upper` (without the ``/etc/hosts``-like files the
+  runtime mounts). A non-zero exit is :class:`BuildStepFailed` with the output's tail.
+* Only the stages the target needs are built, each once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runtime.build import cache as build_cache
+from runtime.build.commit import HistoryEntry, commit_image
+from runtime.build.dockerfile import PROXY_ARGS, expand_instruction, parse, predefined_args
+from runtime.build.dockerfile import instructions as ins
+from runtime.build.errors import BuildError, BuildStepFailed, DockerfileError
+from runtime.build.layer import layer_from_upper
+from runtime.state import StateRoot
+
+Progress = Callable[[str, str, str, "float | None"], None]  # step, status, text, elapsed
+DEFAULT_SHELL = ("/bin/sh", "-c")
+_SKIP = {"etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv"}
+
+
+def _skip(rel: str, _st: os.stat_result) -> bool:
+    return rel in _SKIP or rel.startswith(("proc/", "sys/", "dev/"))
+
+
+@dataclass
+class StageState:
+    name: str
+    image: str | None  # the image this stage stands on so far (None: scratch, nothing yet)
+    config: dict[str, Any]
+    key: str
+    args: dict[str, str] = field(default_factory=dict)
+    pending: list[HistoryEntry] = field(default_factory=list)
+    built: bool = False
+    cmd_set: bool = False
+
+    def env(self) -> dict[str, str]:
+        return dict(e.partition("=")[::2] for e in self.config.get("Env") or [])
+
+    def words(self) -> dict[str, str]:
+        """What ``$VAR`` means in this stage's instructions: args, then ENV over them."""
+        return {**self.args, **self.env()}
+
+
+@dataclass
+class Options:
+    context: Path
+    dockerfile_name: str
+    target: str | None
+    build_args: Mapping[str, str]
+    tags: tuple[str, ...]
+    labels: Mapping[str, str]
+    no_cache: bool
+    no_cache_filter: tuple[str, ...]
+    network: str | None
+    secrets: Mapping[str, Path]
+    epoch: int | None
+    pull: bool
+
+
+class Executor:
+    def __init__(self, state: StateRoot, options: Options, progress: Progress) -> None:
+        from runtime.api.containers import Containers
+        from runtime.build.dockerignore import IgnoreMatcher
+        from runtime.images.store import ImageStore
+
+        self.state = state
+        self.opts = options
+        self.progress = progress
+        self.store = ImageStore(state).open()
+        self.containers = Containers(state)
+        self.cache = build_cache.BuildCache(state)
+        self.matcher = IgnoreMatcher.load(options.context, options.context / options.dockerfile_name)
+        self.stages: dict[int, StageState] = {}
+        self.memo: dict[Any, str] = {}
+
+    # -- the whole build ---------------------------------------------------------------------------
+    def build(self, text: str) -> str:
+        df = parse(text, self.opts.dockerfile_name)
+        target = df.stage(self.opts.target) if self.opts.target else df.stages[-1]
+        global_args = dict(predefined_args())
+        for arg in df.args:
+            for k, v in arg.pairs:
+                value = self.opts.build_args.get(k, v)
+                if value is not None:
+                    global_args[k] = ins_expand(value, global_args, df, arg)
+        self.global_args = global_args
+        self.df = df
+        state = self._stage(target.index)
+        return self._finish(state)
+
+    def _stage(self, index: int) -> StageState:
+        if index in self.stages and self.stages[index].built:
+            return self.stages[index]
+        stage = self.df.stages[index]
+        if index in self.stages:
+            raise DockerfileError("circular dependency between stages", self.df.file, stage.from_.location.line,
+                                  "FROM")
+        label = stage.name or f"stage-{index}"
+        base = expand_instruction(stage.from_, self.global_args)
+        assert isinstance(base, ins.From)
+        if base.platform and base.platform not in (self.global_args["TARGETPLATFORM"],
+                                                   self.global_args["BUILDPLATFORM"]):
+            raise BuildError(f"{self.df.file}:{base.location.line}: FROM --platform={base.platform}: only the "
+                             f"host's platform ({self.global_args['TARGETPLATFORM']}) can be built here")
+        state = StageState(label, None, {}, "")
+        self.stages[index] = state
+        earlier = next((s for s in self.df.stages[:index] if s.name and s.name == base.image.lower()), None)
+        start = time.monotonic()
+        if earlier is not None:
+            parent = self._stage(earlier.index)
+            state.image, state.config, state.key = parent.image, json.loads(json.dumps(parent.config)), parent.key
+        elif base.image.lower() == "scratch":
+            state.key = _hash("scratch")
+        else:
+            record = self._base_image(base.image)
+            state.image = record.id
+            state.config = self._raw_config(record.id)
+            state.key = _hash("from", record.id)
+        self.progress(f"[{label} 1/{len(stage.instructions) + 1}] FROM {base.image}", "done", "",
+                      time.monotonic() - start)
+        no_cache = self.opts.no_cache or label in self.opts.no_cache_filter
+        total = len(stage.instructions) + 1
+        for n, instr in enumerate(stage.instructions, start=2):
+            self._step(state, instr, f"[{label} {n}/{total}]", no_cache)
+        state.built = True
+        return state
+
+    def _base_image(self, ref: str) -> Any:
+        from runtime.images.errors import ImageNotFound
+
+        if self.opts.pull:
+            self._pull(ref)
+        try:
+            return self.store.resolve(ref)
+        except ImageNotFound:
+            self._pull(ref)
+            return self.store.resolve(ref)
+
+    def _pull(self, ref: str) -> None:
+        try:
+            from runtime.api.registry import Registry  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            raise BuildError(f"base image {ref} is not in the image store: load it first "
+                             "('pycompose image load')") from None
+        Registry(self.state).pull(ref)
+
+    def _raw_config(self, image_id: str) -> dict[str, Any]:
+        record = self.store.records.get(image_id)
+        manifest = self.store.manifest(record.manifest)
+        return dict(json.loads(self.store.content.read(manifest.config.digest)).get("config") or {})
+
+    # -- one step --------------------------------------------------------------------------------
+    def _step(self, state: StageState, raw: ins.Instruction, step: str, no_cache: bool) -> None:
+        if isinstance(raw, ins.Arg):
+            self._arg(state, raw)
+            return
+        instr = expand_instruction(raw, state.words(), escape=self.df.escape)
+        text = _describe(instr)
+        start = time.monotonic()
+        if isinstance(instr, ins.Run | ins.Copy):
+            self._layer_step(state, instr, f"{step} {text}", no_cache)
+            return
+        self._metadata(state, instr)
+        state.pending.append(HistoryEntry(_created_by(instr, state), empty_layer=True))
+        state.key = _hash(state.key, text)
+        self.progress(f"{step} {text}", "done", "", time.monotonic() - start)
+
+    def _arg(self, state: StageState, arg: ins.Arg) -> None:
+        for k, default in arg.pairs:
+            if k in self.opts.build_args:
+                value: str | None = self.opts.build_args[k]
+            elif default is not None:
+                value = ins_expand(default, state.words(), self.df, arg)
+            else:
+                value = self.global_args.get(k)
+            if value is not None:
+                state.args[k] = value
+            state.key = _hash(state.key, "ARG", k, value or "")
+
+    def _metadata(self, state: StageState, instr: ins.Instruction) -> None:
+        cfg = state.config
+        if isinstance(instr, ins.Env):
+            env = state.env()
+            env.update(dict(instr.pairs))
+            cfg["Env"] = [f"{k}={v}" for k, v in env.items()]
+        elif isinstance(instr, ins.Label):
+            cfg["Labels"] = {**(cfg.get("Labels") or {}), **{_unquote(k): v for k, v in instr.pairs}}
+        elif isinstance(instr, ins.Workdir):
+            import posixpath
+
+            cfg["WorkingDir"] = posixpath.normpath(posixpath.join(cfg.get("WorkingDir") or "/", instr.path))
+        elif isinstance(instr, ins.User):
+            cfg["User"] = instr.user
+        elif isinstance(instr, ins.Expose):
+            ports = dict(cfg.get("ExposedPorts") or {})
+            for p in instr.ports:
+                ports[p if "/" in p else f"{p}/tcp"] = {}
+            cfg["ExposedPorts"] = ports
+        elif isinstance(instr, ins.Volume):
+            cfg["Volumes"] = {**(cfg.get("Volumes") or {}), **{p: {} for p in instr.paths}}
+        elif isinstance(instr, ins.Entrypoint):
+            cfg["Entrypoint"] = self._command(state, instr.command, instr.shell_form)
+            if not state.cmd_set:
+                cfg["Cmd"] = None  # ENTRYPOINT resets an inherited CMD, as Docker does
+        elif isinstance(instr, ins.Cmd):
+            cfg["Cmd"] = self._command(state, instr.command, instr.shell_form)
+            state.cmd_set = True
+        elif isinstance(instr, ins.Shell):
+            cfg["Shell"] = list(instr.command)
+        elif isinstance(instr, ins.Healthcheck):
+            if instr.test is None:
+                cfg["Healthcheck"] = {"Test": ["NONE"]}
+            else:
+                hc: dict[str, Any] = {"Test": list(instr.test)}
+                for key, value in (("Interval", instr.interval), ("Timeout", instr.timeout),
+                                   ("StartPeriod", instr.start_period), ("StartInterval", instr.start_interval),
+                                   ("Retries", instr.retries)):
+                    if value is not None:
+                        hc[key] = value
+                cfg["Healthcheck"] = hc
+        elif isinstance(instr, ins.StopSignal):
+            cfg["StopSignal"] = instr.signal
+        elif isinstance(instr, ins.OnBuild):
+            cfg["OnBuild"] = [*(cfg.get("OnBuild") or []), instr.text]
+        elif isinstance(instr, ins.Maintainer):
+            self.author = instr.name
+
+    def _command(self, state: StageState, command: tuple[str, ...], shell_form: bool) -> list[str] | None:
+        if not command:
+            return None
+        return [*(state.config.get("Shell") or DEFAULT_SHELL), command[0]] if shell_form else list(command)
+
+    def _layer_step(self, state: StageState, instr: ins.Run | ins.Copy, step: str, no_cache: bool) -> None:
+        start = time.monotonic()
+        key = _hash(state.key, step.split("] ", 1)[1], *self._key_parts(state, instr))
+        cached = None if no_cache else self.cache.get(key)
+        if cached is not None and self.store.records.get(cached) is not None:
+            state.image, state.key, state.pending = cached, key, []
+            state.config = self._raw_config(cached)
+            self.progress(step, "cached", "", None)
+            return
+        self.progress(step, "start", "", None)
+        with self._rootfs(state.image) as (rootfs, upper, work):
+            skip = _skip
+            if isinstance(instr, ins.Run):
+                made = self._run(state, instr, rootfs, step)
+
+                def skip(rel: str, st: os.stat_result, made: set[str] = made) -> bool:
+                    return _skip(rel, st) or rel in made
+            else:
+                self._copy(state, instr, rootfs, work)
+            layer = layer_from_upper(upper, work, epoch=self.opts.epoch, skip=skip)
+            entry = HistoryEntry(_created_by(instr, state), empty_layer=False)
+            image = commit_image(self.store, state.image, [layer], state.config, [*state.pending, entry], [],
+                                 epoch=self.opts.epoch)
+        state.image, state.key, state.pending = image.id, key, []
+        self.cache.put(key, image.id)
+        self.progress(step, "done", "", time.monotonic() - start)
+
+    def _key_parts(self, state: StageState, instr: ins.Run | ins.Copy) -> list[str]:
+        parts = [json.dumps(sorted(state.args.items())), json.dumps(state.config, sort_keys=True)]
+        if isinstance(instr, ins.Copy):
+            from runtime.build.context import checksum
+
+            root, matcher, sources = self._copy_root(instr)
+            if root is not None:
+                local = [s for s in sources if not s.startswith(("http://", "https://"))]
+                parts.append(checksum(root, local, matcher, exclude=instr.exclude, parents=instr.parents,
+                                      owners=instr.from_ is not None, memo=self.memo))
+            if instr.from_ is not None:
+                parts.append(self._from_image(instr.from_) or "")
+            parts += [h.content for h in instr.heredocs]
+        else:
+            parts += [h.content for h in instr.heredocs]
+            parts += [f"{m.type}:{m.id}:{m.target}:{m.source}:{m.from_}" for m in instr.mounts]
+        return parts
+
+    @contextlib.contextmanager
+    def _rootfs(self, image: str | None) -> Iterator[tuple[Path, Path, Path]]:
+        from runtime.container.store import new_id
+
+        cid = new_id()
+        work = Path(tempfile.mkdtemp(prefix="build-", dir=self.state.root))
+        if image is None:  # scratch: an image without layers, kept by the cache like the others
+            image = self.cache.get("scratch")
+            if image is None or self.store.records.get(image) is None:
+                image = commit_image(self.store, None, [], {}, [], [], epoch=0).id
+                self.cache.put("scratch", image)
+        try:
+            rootfs = self.store.prepare_rootfs(image, cid)
+            upper = self.store.rootfs.container_dir(cid) / "upper"
+            yield rootfs, upper, work
+        finally:
+            self.store.release_rootfs(cid)
+            shutil.rmtree(work, ignore_errors=True)
+
+    # -- RUN -------------------------------------------------------------------------------------
+    def _run(self, state: StageState, instr: ins.Run, rootfs: Path, step: str) -> set[str]:
+        """Run the step; the paths that exist only as mount points of its mounts (left out of
+        the layer, as BuildKit leaves them out)."""
+        from runtime.api.containers import ContainerSpec, Namespace, Process
+        from runtime.container.process import resolve_user
+        from runtime.container.store import new_id
+
+        cfg = state.config
+        shell = tuple(cfg.get("Shell") or DEFAULT_SHELL)
+        if instr.shell_form:
+            script = instr.command[0]
+            first = instr.heredocs[0] if instr.heredocs else None
+            if first is not None and script.strip() in (f"<<{first.name}", f"<<-{first.name}", f"<<'{first.name}'",
+                                                        f'<<"{first.name}"'):
+                args = (*shell, first.content)  # the heredoc is the script
+            elif instr.heredocs:
+                body = "".join(f"\n{h.content}{h.name}" for h in instr.heredocs)
+                args = (*shell, script + body)
+            else:
+                args = (*shell, script)
+        else:
+            args = instr.command
+        env = {k: v for k, v in self.opts.build_args.items() if k in PROXY_ARGS and v is not None}
+        env.update(state.args)
+        env.update(state.env())
+        env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        user, _name = resolve_user(rootfs, cfg.get("User") or "root")
+        mounts = [*self._run_mounts(instr, state)]
+        network = instr.network or self.opts.network or "default"
+        if network not in ("default", "host", "none"):
+            raise BuildError(f"{step}: --network={network}: only default, host and none are supported")
+        namespaces = (Namespace("mount"), Namespace("pid"), Namespace("uts"), Namespace("ipc"),
+                      Namespace("network", "private" if network == "none" else "host"), Namespace("cgroup"))
+        spec = ContainerSpec(process=Process(args=tuple(args), env=tuple(f"{k}={v}" for k, v in env.items()),
+                                             cwd=cfg.get("WorkingDir") or "/", user=user),
+                             hostname="buildkitsandbox", mounts=tuple(mounts), namespaces=namespaces)
+        made: set[str] = set()
+        for mount in mounts:
+            parts = [p for p in mount.destination.split("/") if p]
+            for k in range(1, len(parts) + 1):
+                rel = "/".join(parts[:k])
+                if rel in made or not os.path.lexists(rootfs / rel):
+                    made.add(rel)
+        cid = new_id()
+        os.makedirs(rootfs / (cfg.get("WorkingDir") or "/").lstrip("/"), exist_ok=True)
+        self.containers.create(spec, rootfs=rootfs, cid=cid, name=f"buildkit-{cid[:12]}")
+        try:
+            self.containers.start(cid)
+            code = self.containers.wait(cid)
+            lines = [e.text.rstrip("\n") for e in self.containers.logs(cid)]
+        finally:
+            with contextlib.suppress(Exception):
+                self.containers.remove(cid, force=True)
+        for line in lines:
+            self.progress(step, "log", line, None)
+        if code != 0:
+            raise BuildStepFailed(" ".join(args), code, "\n".join(lines[-10:]))
+        return made
+
+    def _run_mounts(self, instr: ins.Run, state: StageState) -> Iterator[Any]:
+        from runtime.api.containers import Mount
+
+        for m in instr.mounts:
+            if m.type == "cache":
+                target = m.target or "/"
+                src = self.cache.mount_dir(m.id or target)
+                yield Mount(target, "bind", str(src), ("rbind", "ro" if m.readonly else "rw"))
+            elif m.type == "tmpfs":
+                opts = ["nosuid", "nodev"] + ([f"size={m.size}"] if m.size else [])
+                yield Mount(m.target or "/tmp", "tmpfs", "tmpfs", tuple(opts))
+            elif m.type == "secret":
+                sid = m.id or os.path.basename(m.target or "")
+                src_path = self.opts.secrets.get(sid)
+                if src_path is None:
+                    if m.required:
+                        raise BuildError(f"secret {sid} not found: pass it with --secret id={sid},src=FILE")
+                    continue
+                yield Mount(m.target or f"/run/secrets/{sid}", "bind", str(src_path), ("rbind", "ro"))
+            elif m.type == "bind":
+                root = self.opts.context
+                if m.from_:
+                    raise BuildError("RUN --mount=type=bind,from=... is not supported yet")
+                from runtime.container.rootfs import secure_join
+
+                src = secure_join(root, m.source or ".")
+                yield Mount(m.target or "/", "bind", str(src), ("rbind", "ro" if m.readonly else "rw"))
+            elif m.type == "ssh":
+                sock = os.environ.get("SSH_AUTH_SOCK")
+                if not sock:
+                    raise BuildError("RUN --mount=type=ssh needs an SSH agent (SSH_AUTH_SOCK) and --ssh default")
+                yield Mount(m.target or "/run/buildkit/ssh_agent.0", "bind", sock, ("rbind",))
+
+    # -- COPY / ADD ------------------------------------------------------------------------------
+    def _from_image(self, name: str) -> str | None:
+        for stage in self.df.stages:
+            if (stage.name and stage.name == name.lower()) or str(stage.index) == name:
+                return self._stage(stage.index).image
+        return self._base_image(name).id
+
+    def _copy_root(self, instr: ins.Copy) -> tuple[Path | None, Any, tuple[str, ...]]:
+        sources = tuple(s for s in instr.sources if not s.startswith("<<"))
+        if instr.from_ is None:
+            return self.opts.context, self.matcher, sources
+        return None, None, sources
+
+    def _copy(self, state: StageState, instr: ins.Copy, rootfs: Path, work: Path) -> None:
+        from runtime.build.copy import Sources, copy_into, parse_chmod, resolve_chown
+
+        chown = resolve_chown(rootfs, instr.chown) if instr.chown else None
+        chmod = parse_chmod(instr.chmod) if instr.chmod else None
+        workdir = state.config.get("WorkingDir") or "/"
+        heredocs = {f"<<{'-' if h.chomp else ''}{q}{h.name}{q}": h for h in instr.heredocs for q in ("", '"', "'")}
+        sources = [s for s in instr.sources if s not in heredocs]
+        if heredocs and any(s in heredocs for s in instr.sources):
+            docs = work / "heredocs"
+            docs.mkdir()
+            names = []
+            for s in instr.sources:
+                if s in heredocs:
+                    (docs / heredocs[s].name).write_text(heredocs[s].content)
+                    names.append(heredocs[s].name)
+            copy_into(rootfs, Sources(docs, tuple(names)), instr.dest, workdir=workdir, chown=chown,
+                      chmod=chmod if chmod is not None else 0o644)
+        if not sources:
+            return
+        if instr.from_ is None:
+            copy_into(rootfs, Sources(self.opts.context, tuple(sources)), instr.dest, workdir=workdir, chown=chown,
+                      chmod=chmod, parents=instr.parents, exclude=instr.exclude, unpack_archives=instr.is_add
+                      and instr.unpack is not False, matcher=self.matcher, checksum=instr.checksum)
+            return
+        image = self._from_image(instr.from_)
+        with self._rootfs(image) as (other, _upper, _work):
+            copy_into(rootfs, Sources(other, tuple(sources), context=False), instr.dest, workdir=workdir,
+                      chown=chown, chmod=chmod, parents=instr.parents, exclude=instr.exclude)
+
+    # -- the result ------------------------------------------------------------------------------
+    def _finish(self, state: StageState) -> str:
+        if self.opts.labels:
+            state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.opts.labels}
+        author = getattr(self, "author", "")
+        key = _hash(state.key, "final", json.dumps(state.config, sort_keys=True), author,
+                    *(h.created_by for h in state.pending))
+        cached = None if self.opts.no_cache else self.cache.get(key)
+        if cached is not None and self.store.records.get(cached) is not None:
+            from runtime.images.reference import parse_tag
+
+            self.store.register(self.store.records.get(cached).manifest, [parse_tag(t) for t in self.opts.tags])
+            return cached
+        image = commit_image(self.store, state.image, [], state.config, state.pending, list(self.opts.tags),
+                             epoch=self.opts.epoch, author=author)
+        self.cache.put(key, image.id)
+        return image.id
+
+
+def ins_expand(value: str, env: Mapping[str, str], df: ins.Dockerfile, where: ins.Instruction) -> str:
+    from runtime.build.dockerfile import expand
+
+    return expand(value, env, escape=df.escape, file=where.location.file, line=where.location.line)
+
+
+def _unquote(key: str) -> str:
+    return key[1:-1] if len(key) >= 2 and key[0] == key[-1] and key[0] in "'\"" else key
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _describe(instr: ins.Instruction) -> str:
+    """The step as BuildKit shows it: the keyword and the expanded words."""
+    first_line = instr.original.split("\n", 1)[0]
+    keyword = first_line.split(None, 1)[0].upper()
+    if isinstance(instr, ins.Copy):
+        flags = [f"--from={instr.from_}"] if instr.from_ else []
+        flags += [f"--chown={instr.chown}"] if instr.chown else []
+        flags += [f"--chmod={instr.chmod}"] if instr.chmod else []
+        return " ".join([keyword, *flags, *instr.sources, instr.dest])
+    if isinstance(instr, ins.Env | ins.Label):
+        return f"{keyword} " + " ".join(f"{k}={v}" for k, v in instr.pairs)
+    rest = first_line.split(None, 1)[1] if len(first_line.split(None, 1)) > 1 else ""
+    return f"{keyword} {rest}".strip()
+
+
+def _created_by(instr: ins.Instruction, state: StageState) -> str:
+    if isinstance(instr, ins.Run):
+        shell = " ".join(state.config.get("Shell") or DEFAULT_SHELL)
+        cmd = instr.command[0] if instr.shell_form else json.dumps(list(instr.command))
+        return f"RUN {shell} {cmd} # buildkit" if instr.shell_form else f"RUN {cmd} # buildkit"
+    return f"{_describe(instr)}{' # buildkit' if isinstance(instr, ins.Copy) else ''}"
+
+
+__all__ = ["Executor", "Options"]

@@ -1,0 +1,184 @@
+"""Real builds on the busybox test image: instructions, multi-stage, cache, secrets, failures."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from runtime.api.build import BuildRequest, BuildSecret, BuildStepFailed
+from tests.container.container_helpers import cli
+
+pytestmark = pytest.mark.integration
+
+
+def project(tmp_path: Path, dockerfile: str, **files: str) -> Path:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir(parents=True, exist_ok=True)
+    (ctx / "Dockerfile").write_text(dockerfile)
+    for name, text in files.items():
+        path = ctx / name.replace("__", "/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return ctx
+
+
+def build(builder, ctx: Path, **kw):  # type: ignore[no-untyped-def]
+    events = []
+    image = builder.build(BuildRequest(ctx, **kw), events.append)
+    return image, events
+
+
+def run(image: str, *args: str) -> str:
+    result = cli("container", "run", "--rm", image, *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.decode()
+
+
+def test_config_instructions(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, """FROM busybox
+ARG V=1
+ENV A=a B="two words"
+LABEL org.x="y" v=$V
+WORKDIR /srv
+WORKDIR sub
+USER 1000:1000
+EXPOSE 80 53/udp
+VOLUME /data
+STOPSIGNAL SIGQUIT
+HEALTHCHECK --interval=5s --retries=2 CMD true
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["echo $A"]
+""")
+    image, _ = build(builder, ctx, tags=("cfg:1",), args={"V": "2"})
+    cfg = image.config
+    assert ("A=a" in cfg.env and "B=two words" in cfg.env)
+    assert image.labels == {"org.x": "y", "v": "2"}
+    assert (cfg.working_dir, cfg.user, cfg.stop_signal) == ("/srv/sub", "1000:1000", "SIGQUIT")
+    assert set(cfg.exposed_ports) == {"80/tcp", "53/udp"} and cfg.volumes == ("/data",)
+    assert cfg.entrypoint == ("/bin/sh", "-c") and cfg.cmd == ("echo $A",)
+    assert cfg.healthcheck is not None and cfg.healthcheck.test == ("CMD-SHELL", "true")
+    inspect = json.loads(cli("image", "inspect", "cfg:1").stdout)[0]
+    assert inspect["Config"]["WorkingDir"] == "/srv/sub"
+    assert inspect["Config"]["Healthcheck"]["Interval"] == 5 * 10**9
+
+
+def test_run_copy_and_multi_stage_into_scratch(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, """FROM busybox AS build
+WORKDIR /app
+COPY msg.txt ./
+RUN echo "built: $(cat msg.txt)" > out.txt
+FROM scratch
+COPY --from=build /bin/busybox /bin/busybox
+COPY --from=build /app/out.txt /
+ENTRYPOINT ["/bin/busybox"]
+CMD ["cat", "/out.txt"]
+""", **{"msg.txt": "hello"})
+    image, _ = build(builder, ctx, tags=("small:1",))
+    assert run("small:1") == "built: hello\n"
+    assert len(image.layers) == 2  # only what the scratch stage copied
+
+
+def test_no_change_rebuild_runs_nothing_and_one_file_change_reruns_only_after_it(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, """FROM busybox
+COPY a.txt /a.txt
+RUN echo one > /one
+COPY b.txt /b.txt
+RUN cat /a.txt /b.txt > /both
+""", **{"a.txt": "A", "b.txt": "B", "notes.md": "x", ".dockerignore": "*.md\n"})
+    first, _ = build(builder, ctx, tags=("c:1",))
+    again, events = build(builder, ctx, tags=("c:1",))
+    assert again.id == first.id
+    assert not [e for e in events if e.status == "start"], "a no-change rebuild ran a step"
+    (ctx / "notes.md").write_text("edited, but ignored")
+    (ctx / "unrelated.txt").write_text("not copied by anything")
+    same, events = build(builder, ctx, tags=("c:1",))
+    assert same.id == first.id
+    (ctx / "b.txt").write_text("B2")
+    _, events = build(builder, ctx, tags=("c:1",))
+    ran = [e.step.split("] ", 1)[1] for e in events if e.status == "start"]
+    cached = [e.step.split("] ", 1)[1] for e in events if e.status == "cached"]
+    assert ran == ["COPY b.txt /b.txt", "RUN cat /a.txt /b.txt > /both"]
+    assert cached == ["COPY a.txt /a.txt", "RUN echo one > /one"]
+    assert run("c:1", "cat", "/both") == "AB2"
+    _, events = build(builder, ctx, tags=("c:1",), no_cache=True)
+    assert not [e for e in events if e.status == "cached"]
+
+
+def test_heredoc_and_build_args(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, "FROM busybox\nARG NAME=world\nRUN <<EOF\nset -e\necho \"hello $NAME\" > /greeting\n"
+                            "EOF\nCOPY <<-'X' /literal\n\tkeep $NAME\n\tX\n")
+    build(builder, ctx, tags=("h:1",), args={"NAME": "build"})
+    assert run("h:1", "cat", "/greeting", "/literal") == "hello build\nkeep $NAME\n"
+
+
+def _layer_names_and_bytes(saved: Path) -> tuple[list[str], bytes]:
+    """Every file name inside every layer of a saved image, and all their bytes."""
+    import gzip
+    import io
+
+    names: list[str] = []
+    blob = b""
+    with tarfile.open(saved) as outer:
+        for member in outer.getmembers():
+            if not member.isfile():
+                continue
+            data = outer.extractfile(member).read()  # type: ignore[union-attr]
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            blob += data
+            if data[257:262] == b"ustar":
+                with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+                    names += layer.getnames()
+    return names, blob
+
+
+def test_secret_is_readable_in_run_and_never_in_a_layer(builder, tmp_path: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("s3cr3t-value")
+    ctx = project(tmp_path, "FROM busybox\nRUN --mount=type=secret,id=token wc -c < /run/secrets/token > /len\n")
+    build(builder, ctx, tags=("s:1",), secrets=(BuildSecret("token", file=str(secret)),))
+    assert run("s:1", "cat", "/len").strip() == "12"
+    saved = tmp_path / "s.tar"
+    assert cli("image", "save", "-o", str(saved), "s:1").returncode == 0
+    names, data = _layer_names_and_bytes(saved)
+    assert "len" in [n.lstrip("./") for n in names]
+    assert b"s3cr3t-value" not in data and not [n for n in names if "secrets/token" in n]
+
+
+def test_failed_run_names_the_step_and_leaves_nothing(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, "FROM busybox\nRUN echo before-failing && exit 3\n")
+    with pytest.raises(BuildStepFailed) as err:
+        build(builder, ctx, tags=("f:1",))
+    assert err.value.step_exit_code == 3 and "before-failing" in err.value.output_tail
+    assert "exit code: 3" in str(err.value)
+    assert cli("image", "inspect", "f:1").returncode != 0
+
+
+def test_network_none_has_only_loopback(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, "FROM busybox\nRUN --network=none ls /sys/class/net > /ifaces\n")
+    build(builder, ctx, tags=("n:1",))
+    assert run("n:1", "cat", "/ifaces").split() == ["lo"]
+
+
+def test_cache_mount_persists_between_builds(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, "FROM busybox\nARG N\nRUN --mount=type=cache,target=/cache echo $N >> /cache/log && "
+                            "cat /cache/log > /seen\n")
+    build(builder, ctx, tags=("m:1",), args={"N": "1"})
+    build(builder, ctx, tags=("m:1",), args={"N": "2"})
+    assert run("m:1", "cat", "/seen") == "1\n2\n"
+
+
+def test_cli_image_build(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, "FROM busybox\nRUN echo from-cli > /f\n")
+    result = cli("image", "build", "-q", "-t", "cli:1", str(ctx))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().startswith("sha256:")
+    assert run("cli:1", "cat", "/f") == "from-cli\n"
+    bad = project(tmp_path / "bad", "FROM busybox\nRUNN x\n")
+    result = cli("image", "build", str(bad))
+    assert result.returncode != 0
+    assert "Dockerfile:2: unknown instruction: RUNN (did you mean RUN?)" in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
