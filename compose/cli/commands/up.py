@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--timestamps", action="store_true", help="Show timestamps")
     a("--no-log-prefix", action="store_true", help="Don't print prefix in logs")
     a("--no-color", action="store_true", help="Produce monochrome output")
-    a("--build", action="store_true", help="Build images before starting containers (not supported yet)")
+    a("--build", action="store_true", help="Build images before starting containers")
     a("--no-build", action="store_true", help="Don't build an image, even if it's policy")
     a("--pull", choices=("always", "missing", "never"), default="missing", help="Pull image before running")
     a("-y", "--yes", action="store_true", help="Assume \"yes\" as answer to all prompts")
@@ -94,6 +94,12 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     session = replace(session, runtime=rt)
     progress = progress_for(opts)
     names = selected_services(session.project, session.graph, up_opts)
+    if not opts.dry_run:
+        from compose.prepare import ensure_images
+
+        ensure_images(session, names, pull=getattr(args, "pull", "policy") or "policy",
+                      build=True if getattr(args, "build", False) else False if getattr(args, "no_build", False)
+                      else None, quiet=getattr(args, "quiet_pull", False))
 
     def planned() -> tuple[Any, Any, Any]:
         state = read_state(session.project.name, containers=rt.containers, oneoff=False)
@@ -139,7 +145,8 @@ def run(opts: Any, args: argparse.Namespace) -> int:
 
 def _noop_key(opts: Any, args: argparse.Namespace) -> str | None:
     """The key of a plain ``up -d`` whose no-op result may be reused (:mod:`compose.reconcile.noopcache`)."""
-    if not args.detach or args.wait or args.force_recreate or opts.dry_run or "-" in opts.files:
+    if (not args.detach or args.wait or args.force_recreate or opts.dry_run or "-" in opts.files
+            or getattr(args, "build", False)):
         return None
     from compose.loader import resultcache
 
