@@ -151,6 +151,23 @@ def test_print(tmp_path: Path) -> None:
     assert plan["target"]["api"]["tags"] == ["demo-api"]
 
 
+def test_print_with_dependencies_and_ssh(tmp_path: Path) -> None:
+    session_of(tmp_path, """
+    name: deps
+    services:
+      db: {build: ./api}
+      web: {build: ./web, depends_on: [db]}
+      other: {build: ./shared}
+    """)
+    only = json.loads(_cli(tmp_path, "build", "--print", "web").stdout)
+    assert only["group"]["default"]["targets"] == ["web"]
+    result = _cli(tmp_path, "build", "--print", "--with-dependencies", "--ssh", "default", "web")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert sorted(plan["group"]["default"]["targets"]) == ["db", "web"]
+    assert plan["target"]["web"]["ssh"] == ["default"] and plan["target"]["db"]["ssh"] == ["default"]
+
+
 def test_unknown_service(tmp_path: Path) -> None:
     session_of(tmp_path, FULL)
     result = _cli(tmp_path, "build", "nope")
