@@ -1,136 +1,274 @@
-"""Building the services that have ``build:``: each one's keys become a ``BuildRequest``.
+"""The services a compose project builds: each ``build:`` section as a ``runtime.api.build.BuildRequest``.
 
-The image is named as Docker Compose names it (``image:``, else ``<project>-<service>``) and
-also gets ``build.tags``; services are built dependencies first (``additional_contexts``
-``service:NAME`` references), the others side by side in threads. Keys with no meaning on
-this host give a one-line error naming the service and the key, never silence: ``platforms``
-other than the host's, ``cache_from``/``cache_to`` with a registry, ``additional_contexts``.
+``build_request`` maps one service's ``build:`` keys, as Docker Compose hands them to BuildKit:
+the image is named ``service.image_name(project)`` plus ``build.tags``; ``args`` without a value
+come from the environment (``--build-arg`` overrides the file); ``secrets`` refer to top-level
+secrets (a file or an environment variable; the id is the entry's ``target`` when given);
+``additional_contexts`` of the form ``service:NAME`` become the image the service ``NAME``
+built, so those services are built first. ``build_services`` builds the rest in parallel, a
+layer of independent services at a time. ``bake_plan`` is ``pycompose build --print``: the
+bake-like JSON of what would be built.
 """
 
 from __future__ import annotations
 
 import os
-import threading
+import sys
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from compose.errors import ConfigError
-from compose.model import Project, Service
+
+# Entitlements BuildKit knows; they are accepted (the builder runs as the caller, who may already do both).
+ENTITLEMENTS = frozenset({"network.host", "security.insecure"})
+_LOCAL_CACHES = ("local", "inline")
 
 
-def buildable(project: Project, names: Sequence[str] | None = None) -> list[str]:
-    return [n for n in (names or sorted(project.services)) if project.services[n].build is not None]
+def _error(service: str, key: str, message: str) -> ConfigError:
+    return ConfigError(f"service {service!r}: build.{key}: {message}")
 
 
-def build_request(project: Project, service: Service, *, no_cache: bool = False, pull: bool = False,
-                  build_args: Mapping[str, str | None] | None = None, quiet: bool = False,
-                  environ: Mapping[str, str] | None = None) -> Any:
-    from runtime.api.build import BuildRequest, BuildSecret
+def _check_caches(service: str, key: str, entries: Sequence[str]) -> None:
+    for entry in entries:
+        fields = dict(part.partition("=")[::2] for part in entry.split(",")) if "=" in entry else {}
+        kind = fields.get("type", "registry" if not fields else "")
+        if kind not in _LOCAL_CACHES:
+            raise _error(service, key, f"{entry!r}: {kind or 'this'} caches are not supported yet "
+                                       "(remove it, or use type=local / type=inline)")
 
-    b = service.build
-    assert b is not None
-    where = ("services", service.name, "build")
-    if b.context.startswith(("http://", "https://", "git@", "git://")) or b.context.endswith(".git"):
-        raise ConfigError(f"service {service.name}: build context {b.context} is a remote URL: only local "
-                          "directories can be built here (clone it and point context at the directory)",
-                          path=(*where, "context"))
-    for key in ("cache_from", "cache_to"):
-        refs = [r for r in getattr(b, key) if not r.startswith(("type=local", "type=inline"))]
-        if refs:
-            raise ConfigError(f"service {service.name}: build.{key} {refs[0]}: registry caches are not supported "
-                              "yet (remove it; the local build cache is used)", path=(*where, key))
-    if b.additional_contexts:
-        raise ConfigError(f"service {service.name}: build.additional_contexts is not supported yet",
-                          path=(*where, "additional_contexts"))
-    environ = os.environ if environ is None else environ
-    args: dict[str, str | None] = dict(b.args)
-    args.update(build_args or {})
-    secrets = []
-    for ref in b.secrets:
-        top = project.secrets.get(ref.source)
-        if top is None:
-            raise ConfigError(f"service {service.name}: build secret {ref.source} is not defined",
-                              path=(*where, "secrets"))
-        if top.file:
-            secrets.append(BuildSecret(ref.target or ref.source, file=top.file))
-        elif top.environment:
-            secrets.append(BuildSecret(ref.target or ref.source, env=top.environment))
+
+def _extra_hosts(service: str, entries: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for entry in entries:
+        host, sep, address = entry.partition("=")
+        if not sep:
+            host, sep, address = entry.partition(":")
+        if not sep or not host or not address:
+            raise _error(service, "extra_hosts", f"{entry!r}: use HOST=IP or HOST:IP")
+        out.append((host, address.strip("[]")))
+    return tuple(out)
+
+
+def _secrets(project: Any, service: str, refs: Sequence[Any]) -> tuple[Any, ...]:
+    from runtime.api.build import BuildSecret
+
+    out = []
+    for ref in refs:
+        secret = project.secrets.get(ref.source)
+        if secret is None:
+            raise _error(service, "secrets", f"secret {ref.source!r} is not defined at the top level")
+        sid = ref.target or ref.source
+        if secret.file:
+            out.append(BuildSecret(sid, file=secret.file))
+        elif secret.environment:
+            out.append(BuildSecret(sid, env=secret.environment))
         else:
-            raise ConfigError(f"service {service.name}: build secret {ref.source} needs a file or an environment "
-                              "variable", path=(*where, "secrets"))
-    context = Path(b.context or ".")
-    dockerfile = Path(b.dockerfile) if b.dockerfile and not b.dockerfile_inline else None
-    extra_hosts = tuple(tuple(h.replace("=", ":", 1).split(":", 1)) for h in b.extra_hosts)
-    network = b.network or None
-    if network not in (None, "default", "host", "none"):
-        raise ConfigError(f"service {service.name}: build.network {network}: only default, host and none are "
-                          "supported by the builder", path=(*where, "network"))
+            raise _error(service, "secrets", f"secret {ref.source!r}: only file and environment secrets "
+                                             "can be used in a build")
+    return tuple(out)
+
+
+def service_refs(spec: Any) -> list[str]:
+    """The services whose images ``additional_contexts`` name (``service:NAME``)."""
+    return [v[len("service:"):] for v in spec.additional_contexts.values() if v.startswith("service:")]
+
+
+def build_request(project: Any, name: str, *, no_cache: bool = False, pull: bool = False, quiet: bool = False,
+                  build_args: Mapping[str, str | None] | None = None, built: Mapping[str, str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Any:
+    """The ``BuildRequest`` of service ``name`` (``built``: image IDs of services built before)."""
+    from runtime.api.build import BuildRequest
+
+    service = project.services[name]
+    spec = service.build
+    if spec is None:
+        raise _error(name, "context", "the service has no build section")
+    env = os.environ if environ is None else environ
+    if "://" in spec.context or spec.context.startswith("git@"):
+        raise _error(name, "context", f"{spec.context!r}: remote build contexts are not supported yet; "
+                                      "use a local directory")
+    context = Path(spec.context or os.getcwd())
+    dockerfile = None
+    if spec.dockerfile and not spec.dockerfile_inline:
+        dockerfile = Path(spec.dockerfile) if os.path.isabs(spec.dockerfile) else context / spec.dockerfile
+    args: dict[str, str | None] = {}
+    for key, value in {**dict(spec.args), **dict(build_args or {})}.items():
+        args[key] = value if value is not None else env.get(key)
+    contexts: dict[str, str] = {}
+    for key, value in spec.additional_contexts.items():
+        if value.startswith("service:"):
+            ref = value[len("service:"):]
+            if ref not in project.services:
+                raise _error(name, "additional_contexts", f"{key}: no such service: {ref}")
+            if built is None or ref not in built:
+                raise _error(name, "additional_contexts", f"{key}: service {ref!r} has not been built")
+            image = built[ref]
+            contexts[key] = image if image.startswith("target:") else f"docker-image://{image}"
+        elif "://" in value or value.startswith("target:"):
+            contexts[key] = value
+        else:
+            contexts[key] = os.fspath(value if os.path.isabs(value) else context / value)
+    _check_caches(name, "cache_from", spec.cache_from)
+    _check_caches(name, "cache_to", spec.cache_to)
+    if spec.isolation not in ("", "default"):
+        raise _error(name, "isolation", f"{spec.isolation!r}: only 'default' isolation exists on Linux")
+    for entitlement in spec.entitlements:
+        if entitlement not in ENTITLEMENTS:
+            raise _error(name, "entitlements", f"unknown entitlement {entitlement!r} "
+                                               f"(known: {', '.join(sorted(ENTITLEMENTS))})")
+    platforms = tuple(spec.platforms) or ((service.platform,) if getattr(service, "platform", "") else ())
+    ulimits = tuple((key, u.soft or u.single, u.hard or u.single) for key, u in sorted(spec.ulimits.items()))
+    image = service.image_name(project.name)
     return BuildRequest(
-        context=context, dockerfile=dockerfile, dockerfile_inline=b.dockerfile_inline or None,
-        target=b.target or None, args=args, labels=dict(b.labels),
-        tags=(service.image_name(project.name), *b.tags), no_cache=no_cache or b.no_cache, pull=pull or b.pull,
-        secrets=tuple(secrets), ssh=tuple(b.ssh), network=network,
-        extra_hosts=extra_hosts,  # type: ignore[arg-type]
-        shm_size=b.shm_size or None, platforms=tuple(b.platforms), privileged=b.privileged, quiet=quiet)
+        context=context, dockerfile=dockerfile, dockerfile_inline=spec.dockerfile_inline or None,
+        target=spec.target or None, args=args, labels=dict(spec.labels),
+        tags=tuple(dict.fromkeys((image, *spec.tags))), no_cache=no_cache or spec.no_cache,
+        pull=pull or spec.pull, secrets=_secrets(project, name, spec.secrets), ssh=tuple(spec.ssh),
+        network=spec.network or None, extra_hosts=_extra_hosts(name, spec.extra_hosts),
+        shm_size=spec.shm_size or None, additional_contexts=contexts, platforms=platforms, ulimits=ulimits,
+        privileged=spec.privileged, quiet=quiet)
+
+
+def build_order(project: Any, names: Sequence[str]) -> list[list[str]]:
+    """``names`` (plus the services their ``additional_contexts`` need) in layers: each layer
+    only needs services of the layers before it."""
+    wanted: dict[str, list[str]] = {}
+
+    def need(name: str, trail: tuple[str, ...]) -> None:
+        if name in trail:
+            raise ConfigError(f"additional_contexts form a cycle: {' -> '.join((*trail, name))}")
+        if name in wanted:
+            return
+        service = project.services.get(name)
+        if service is None:
+            raise ConfigError(f"no such service: {name}")
+        refs = service_refs(service.build) if service.build is not None else []
+        for ref in refs:
+            need(ref, (*trail, name))
+        wanted[name] = refs
+
+    for name in names:
+        need(name, ())
+    layers: list[list[str]] = []
+    done: set[str] = set()
+    while len(done) < len(wanted):
+        layer = sorted(n for n, refs in wanted.items() if n not in done and all(r in done for r in refs))
+        layers.append(layer)
+        done.update(layer)
+    return layers
+
+
+def buildable(project: Any, names: Sequence[str] = ()) -> list[str]:
+    """The services among ``names`` (all when empty) that have a ``build:`` section."""
+    return [n for n in (names or sorted(project.services)) if project.services[n].build is not None]
 
 
 def build_services(session: Any, names: Sequence[str], *, no_cache: bool = False, pull: bool = False,
                    quiet: bool = False, build_args: Mapping[str, str | None] | None = None, push: bool = False,
-                   progress: str = "auto", printer: Callable[[Any], None] | None = None) -> dict[str, str]:
-    """Build ``names`` (those with ``build:``); service name -> image ID."""
-    from runtime.api.build import Builder
+                   progress: str = "auto") -> dict[str, str]:
+    """Build the services ``names`` (those with a ``build:``), dependencies of ``service:``
+    contexts first, independent ones in parallel. Service name -> image ID."""
+    from compose.cli.commands.image_build import Printer
+    from runtime.api.build import Builder, BuildStepFailed
 
-    project: Project = session.project
-    todo = buildable(project, names)
-    requests = {n: build_request(project, project.services[n], no_cache=no_cache, pull=pull,
-                                 build_args=build_args, quiet=quiet) for n in todo}
-    printer = printer or (lambda _event: None)
-    builder = Builder(session.rt.state if session.runtime is not None else None)
-    results: dict[str, str] = {}
-    errors: list[BaseException] = []
-    lock = threading.Lock()
+    project = session.project
+    state = session.runtime.state if session.runtime is not None else None
+    printer = Printer("quiet" if quiet else progress)
+    built: dict[str, str] = {}
 
-    def one(name: str) -> None:
+    def one(name: str) -> tuple[str, str]:
+        request = build_request(project, name, no_cache=no_cache, pull=pull, quiet=quiet, build_args=build_args,
+                                built=built, environ=session.environment or os.environ)
         try:
-            image = builder.build(requests[name], lambda e, n=name: _locked(lock, printer, e, n))
-            with lock:
-                results[name] = image.id
-        except BaseException as exc:  # collected, raised together below
-            with lock:
-                errors.append(exc)
+            image = Builder(state).build(request, _prefixed(name, printer))
+        except BuildStepFailed as exc:
+            printer.failed(str(getattr(exc, "step", ""))[:40])
+            raise
+        return name, image.id
 
-    threads = [threading.Thread(target=one, args=(n,), daemon=True) for n in todo]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        if len(errors) == 1:
-            raise errors[0]
-        raise ExceptionGroup("build", [e for e in errors if isinstance(e, Exception)])
+    for layer in build_order(project, [n for n in buildable(project, names)]):
+        if len(layer) == 1:
+            results = [one(layer[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=min(len(layer), os.cpu_count() or 2)) as pool:
+                results = list(pool.map(one, layer))
+        built.update(results)
+        if not quiet:
+            for name, _image_id in results:
+                print(f" Service {name}  Built", file=sys.stderr, flush=True)
     if push:
-        _push(project, todo)
-    return results
+        push_images(session, [n for n in built if n in names or not names])
+    return built
 
 
-def _locked(lock: threading.Lock, printer: Callable[[Any], None], event: Any, service: str) -> None:
-    """The event with its step named as Docker Compose shows it: ``[web 2/3]``, ``[web build 2/5]``."""
+def _prefixed(name: str, printer: Callable[[Any], None]) -> Callable[[Any], None]:
     from dataclasses import replace
 
-    label, _, rest = event.step[1:].partition(" ")
-    step = f"[{service} {rest}" if label.startswith("stage-") else f"[{service} {label} {rest}"
-    with lock:
-        printer(replace(event, step=step))
+    def emit(event: Any) -> None:
+        printer(event if event.step.startswith(f"[{name}") else replace(event, step=f"[{name}] {event.step}"))
+
+    return emit
 
 
-def _push(project: Project, names: Sequence[str]) -> None:
+def push_images(session: Any, names: Sequence[str]) -> None:
+    """``--push``: each built service's image names, through ``runtime.api.push`` when it exists."""
     try:
-        from runtime.api.push import push_image  # type: ignore[import-not-found,unused-ignore]
+        from runtime.api import push as push_api  # type: ignore[attr-defined]
     except ImportError:
-        raise ConfigError("build --push: pushing images is not available in this build") from None
+        raise ConfigError("build --push: pushing images is not supported yet (no registry client)") from None
+    project = session.project
     for name in names:
-        push_image(project.services[name].image_name(project.name))
+        spec = project.services[name].build
+        for ref in dict.fromkeys((project.services[name].image_name(project.name), *spec.tags)):
+            push_api.push(ref)
 
 
-__all__ = ["build_request", "build_services", "buildable"]
+def bake_plan(session: Any, names: Sequence[str], *, no_cache: bool = False, pull: bool = False,
+              build_args: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+    """``build --print``: what would be built, in the shape of Docker Compose's bake file."""
+    project = session.project
+    targets: dict[str, Any] = {}
+    order = [n for layer in build_order(project, buildable(project, names)) for n in layer]
+    placeholder = {n: f"target:{n}" for n in order}
+    for name in order:
+        req = build_request(project, name, no_cache=no_cache, pull=pull, build_args=build_args, built=placeholder,
+                            environ=session.environment or os.environ)
+        spec = project.services[name].build
+        target: dict[str, Any] = {"context": os.fspath(req.context),
+                                  "dockerfile": os.fspath(req.dockerfile) if req.dockerfile else "Dockerfile"}
+        if req.dockerfile_inline:
+            target["dockerfile-inline"] = req.dockerfile_inline
+        contexts = {k: v for k, v in req.additional_contexts.items()}
+        if contexts:
+            target["contexts"] = contexts
+        if req.args:
+            target["args"] = {k: v for k, v in sorted(req.args.items()) if v is not None}
+        if req.labels:
+            target["labels"] = dict(sorted(req.labels.items()))
+        target["tags"] = list(req.tags)
+        if req.target:
+            target["target"] = req.target
+        for key, value in (("cache-from", list(spec.cache_from)), ("cache-to", list(spec.cache_to)),
+                           ("platforms", list(req.platforms)), ("ssh", list(req.ssh)),
+                           ("secret", [f"id={s.id},src={s.file}" if s.file else f"id={s.id},env={s.env}"
+                                       for s in req.secrets]),
+                           ("extra-hosts", [f"{h}={a}" for h, a in req.extra_hosts])):
+            if value:
+                target[key] = value
+        if req.network:
+            target["network"] = req.network
+        if req.shm_size:
+            target["shm-size"] = str(req.shm_size)
+        if req.ulimits:
+            target["ulimits"] = [f"{n}={s}:{h}" for n, s, h in req.ulimits]
+        if spec.entitlements or req.privileged:
+            target["entitlements"] = sorted({*spec.entitlements, *(["security.insecure"] if req.privileged else [])})
+        if req.no_cache:
+            target["no-cache"] = True
+        if req.pull:
+            target["pull"] = True
+        target["output"] = ["type=docker,load=true,push=false"]
+        targets[name] = target
+    return {"group": {"default": {"targets": order}}, "target": targets}

@@ -9,7 +9,6 @@ pull before building nothing.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,9 +38,8 @@ def ensure_images(session: Any, names: Sequence[str], *, pull: str = "policy", b
         _pull(session, to_pull, quiet=quiet)
     if to_build:
         from compose.build import build_services
-        from compose.cli.commands.image_build import Printer
 
-        build_services(session, to_build, quiet=quiet, printer=Printer("quiet" if quiet else "auto", sys.stderr))
+        build_services(session, to_build, quiet=quiet)
 
 
 def _pull(session: Any, names: Sequence[str], *, quiet: bool) -> None:

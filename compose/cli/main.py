@@ -18,8 +18,8 @@ PROG = "pycompose"
 
 # command name -> (module under compose.cli.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "build": ("build", "Build or rebuild services"),
     "config": ("config", "Parse, resolve and render compose file in canonical format"),
+    "build": ("build", "Build or rebuild services"),
     "create": ("create", "Creates containers for a service"),
     "down": ("down", "Stop and remove containers, networks"),
     "restart": ("restart", "Restart service containers"),

@@ -17,6 +17,8 @@ What is selected is :mod:`runtime.build.sources`' job; here it is written:
   the destination directory instead (owners, modes and times of the archive; ``--chown``
   if given); an ``http(s)://`` source is downloaded (``runtime.build.fetch``) and copied as
   a file of mode 0600 named after the URL's last path component.
+* ``--link`` is a normal copy here: the result is the same files in the same layer; what is
+  not done (yet) is keeping them in a layer of their own that survives a change of the base.
 """
 
 from __future__ import annotations
