@@ -194,7 +194,7 @@ class _Puller:
     def run(self, wanted: Platform) -> PullResult:
         target, documents, manifest, manifest_digest = self.resolve(wanted)
         name = self.ref.tag or self.ref.digest or "latest"
-        self.emit(PullEvent(name, f"Pulling from {self.repo.ref.familiar_repository}"))
+        self.emit(PullEvent(name, f"Pulling from {self.repo.ref.path}"))
         with self.store.session() as session:
             if self.store.content.has(manifest.config.digest):
                 raw_config = self.store.content.read(manifest.config.digest)
