@@ -94,6 +94,11 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     session = replace(session, runtime=rt)
     progress = progress_for(opts)
     names = selected_services(session.project, session.graph, up_opts)
+    if not opts.dry_run:
+        from compose.prepare import ensure_images
+
+        ensure_images(session, names, pull=args.pull, build=True if args.build else False if args.no_build else None,
+                      quiet=getattr(args, "quiet_pull", False))
 
     def planned() -> tuple[Any, Any, Any]:
         state = read_state(session.project.name, containers=rt.containers, oneoff=False)
