@@ -41,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--build", action="store_true", help="Build images before starting containers (not supported yet)")
     a("--no-build", action="store_true", help="Don't build an image, even if it's policy")
     a("--pull", choices=("always", "missing", "never"), default="missing", help="Pull image before running")
+    a("--quiet-pull", action="store_true", help="Pull without printing progress information")
     a("-y", "--yes", action="store_true", help="Assume \"yes\" as answer to all prompts")
 
 
