@@ -76,7 +76,7 @@ def fetch_blob(repo: Repository, content: ContentStore, session: IngestSession, 
                         hasher = hashlib.sha256()
                         done = 0
                     try:
-                        for chunk in response.iter_bytes(CHUNK):
+                        for chunk in response.iter_bytes():  # as received: a drop loses nothing read
                             hasher.update(chunk)
                             out.write(chunk)
                             done += len(chunk)
