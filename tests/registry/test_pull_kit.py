@@ -55,22 +55,29 @@ class PlainRegistry:
                 self.process.wait()
 
 
-def start_registry(workdir: Path) -> PlainRegistry:
+def start_registry(workdir: Path, *, tls: tuple[Path, Path] | None = None,
+                   htpasswd: Path | None = None) -> PlainRegistry:
+    """``docker-registry`` on a free loopback port; ``tls`` = (certificate, key), ``htpasswd`` basic auth."""
     port = free_port()
     storage = workdir / "storage"
     storage.mkdir(parents=True)
     config = workdir / "config.yml"
-    config.write_text(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n"
-                      f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n"
-                      f"log:\n  level: warn\n")
+    text = (f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n"
+            f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n")
+    if tls is not None:
+        text += f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n"
+    if htpasswd is not None:
+        text += f"auth:\n  htpasswd:\n    realm: test-realm\n    path: {htpasswd}\n"
+    config.write_text(text + "log:\n  level: warn\n")
     log = open(workdir / "registry.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([REGISTRY, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
     log.close()
     reg = PlainRegistry(f"127.0.0.1:{port}", storage, proc)
+    probe = f"https://{reg.host}/v2/" if tls else f"{reg.base}/v2/"
     deadline = time.monotonic() + 20
     while True:
         try:
-            if httpx.get(f"{reg.base}/v2/", timeout=1).status_code == 200:
+            if httpx.get(probe, timeout=1, verify=False).status_code in (200, 401):
                 return reg
         except httpx.TransportError:
             pass
