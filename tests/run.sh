@@ -7,8 +7,12 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use: busybox-static and mmdebstrap make the test images, skopeo is the
 # independent OCI implementation for interop tests, tini is the init for `init: true`,
 # libseccomp2 applies seccomp filters, iproute2 is only used by tests to look at the host, iptables
-# carries masquerading and published ports (iptables-restore/iptables-save).
-APT_PACKAGES=(busybox-static mmdebstrap skopeo tini libseccomp2 iproute2 procps iptables gcc libc6-dev)
+# carries masquerading and published ports (iptables-restore/iptables-save), docker-registry is
+# the real registry (distribution v2) the pull and push tests run on 127.0.0.1, apache2-utils
+# (htpasswd) and openssl make its basic-auth users and the test CA, gcc and libc6-dev
+# build the small static programs of the security tests.
+APT_PACKAGES=(busybox-static mmdebstrap skopeo tini libseccomp2 iproute2 procps iptables docker-registry apache2-utils openssl
+              gcc libc6-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

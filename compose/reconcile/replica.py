@@ -198,7 +198,7 @@ def resolve_image(session: Session, service: Service) -> Image:
     try:
         return session.rt.images.resolve(ref, service.platform or None)
     except ImageNotFound:
-        hint = "build it first" if service.build else "load it with 'pycompose image load'"
+        hint = "build it first" if service.build else "pull it with 'pycompose pull' or load it with 'image load'"
         raise ConfigError(f"image {ref} for service {service.name} is not in the image store ({hint})",
                           path=("services", service.name, "image")) from None
 

@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", action="append", default=[], metavar="SERVICE=NUM",
                         help="Scale SERVICE to NUM instances")
     parser.add_argument("--pull", choices=("always", "missing", "never"), default="missing")
+    parser.add_argument("--quiet-pull", action="store_true", help="Pull without printing progress information")
     parser.add_argument("--build", action="store_true")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("-y", "--yes", action="store_true")

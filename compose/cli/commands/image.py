@@ -17,7 +17,8 @@ from typing import Any
 from compose.cli.render import human_duration
 from compose.cli.render import size_human as human_size
 
-SUBCOMMANDS = ("load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove", "prune", "history", "build")
+SUBCOMMANDS = ("pull", "load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove", "prune", "history",
+               "build")
 
 
 # -- formatting, as Docker's CLI does it ------------------------------------------------
@@ -119,6 +120,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from compose.cli.commands import image_build
 
     image_build.add_parser(sub)
+    p = sub.add_parser("pull", help="Download an image from a registry")
+    p.add_argument("--platform", default=None, help="Set platform if server is multi-platform capable")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
+    p.add_argument("--progress", choices=("auto", "tty", "plain", "json", "quiet"), default="auto",
+                   help="Set type of progress output")
+    p.add_argument("-a", "--all-tags", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("image", metavar="NAME[:TAG|@DIGEST]")
     p = sub.add_parser("load", help="Load an image from a tar archive or STDIN")
     p.add_argument("-i", "--input", metavar="FILE", help="Read from tar archive file (or OCI layout directory)")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
@@ -203,6 +211,41 @@ class _Bar:
         if self.label:
             self.out.write("\n")
             self.out.flush()
+
+
+def pull_one(ref: str, *, platform: str | None, mode: str, out: Any = None, registry: Any = None) -> Any:
+    """Pull ``ref`` printing what ``docker pull`` prints; returns the outcome."""
+    from compose.cli.pullprogress import PullProgress
+    from runtime.api.registry import Registry
+
+    out = out or sys.stdout
+    progress = PullProgress(out, "quiet" if mode == "quiet" else mode)
+    if ":" not in ref.rpartition("/")[2] and "@" not in ref:
+        progress.message("Using default tag: latest")
+    own = registry is None
+    registry = registry or Registry()
+    try:
+        outcome = registry.pull_outcome(ref, platform=platform, progress=progress)
+    finally:
+        if own:
+            registry.close()
+    if "@" not in ref:
+        progress.message(f"Digest: {outcome.digest}")
+    if outcome.up_to_date:
+        progress.message(f"Status: Image is up to date for {outcome.familiar}")
+    else:
+        progress.message(f"Status: Downloaded newer image for {outcome.familiar}")
+    return outcome
+
+
+def _pull(store: Any, args: argparse.Namespace) -> int:
+    if args.all_tags:
+        from compose.errors import UsageError
+
+        raise UsageError("--all-tags is not supported; name one tag or digest")
+    outcome = pull_one(args.image, platform=args.platform, mode="quiet" if args.quiet else args.progress)
+    print(outcome.reference)
+    return 0
 
 
 def _load(store: Any, args: argparse.Namespace) -> int:
@@ -391,6 +434,7 @@ def _history(store: Any, args: argparse.Namespace) -> int:
 
 
 _HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
-    "load": _load, "save": _save, "import": _import, "ls": _ls, "list": _ls, "inspect": _inspect, "tag": _tag,
+    "pull": _pull, "load": _load, "save": _save, "import": _import, "ls": _ls, "list": _ls, "inspect": _inspect,
+    "tag": _tag,
     "rm": _rm, "remove": _rm, "prune": _prune, "history": _history,
 }

@@ -136,6 +136,10 @@ async def _run(opts: Any, args: argparse.Namespace) -> tuple[Any, str] | None:
     name = args.name or f"{session.project.name}-{args.service}-run-{secrets.token_hex(6)}"
     if opts.dry_run:
         return None
+    from compose.prepare import ensure_images
+
+    ensure_images(session, [*deps, args.service], pull=args.pull, build=True if args.build else None,
+                  quiet=args.quiet_pull)
     with rt.state.lock(f"project-{session.project.name}"):
         up_opts = UpOptions(services=tuple(deps), no_deps=True, remove_orphans=args.remove_orphans)
         desired = desired_state(session, set(deps))

@@ -41,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--build", action="store_true", help="Build images before starting containers")
     a("--no-build", action="store_true", help="Don't build an image, even if it's policy")
     a("--pull", choices=("always", "missing", "never"), default="missing", help="Pull image before running")
+    a("--quiet-pull", action="store_true", help="Pull without printing progress information")
     a("-y", "--yes", action="store_true", help="Assume \"yes\" as answer to all prompts")
 
 
@@ -97,9 +98,8 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     if not opts.dry_run:
         from compose.prepare import ensure_images
 
-        ensure_images(session, names, pull=getattr(args, "pull", "policy") or "policy",
-                      build=True if getattr(args, "build", False) else False if getattr(args, "no_build", False)
-                      else None, quiet=getattr(args, "quiet_pull", False))
+        ensure_images(session, names, pull=args.pull, build=True if args.build else False if args.no_build else None,
+                      quiet=getattr(args, "quiet_pull", False))
 
     def planned() -> tuple[Any, Any, Any]:
         state = read_state(session.project.name, containers=rt.containers, oneoff=False)

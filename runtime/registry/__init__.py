@@ -1,0 +1,1 @@
+"""Registry client (OCI distribution spec / Docker registry v2), pull and push."""
