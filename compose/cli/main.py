@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "start": ("start", "Start services"),
     "stop": ("stop", "Stop services"),
     "up": ("up", "Create and start containers"),
+    "watch": ("watch", "Watch build context for service and rebuild/refresh containers when files are updated"),
     "volume": ("volume", "Manage volumes (create, ls, inspect, rm, prune)"),
     "container": ("container", "Manage single containers (run, ls, exec, logs, rm, commit, export, ...)"),
     "image": ("image", "Manage images (load, save, import, ls, inspect, tag, rm, prune, history)"),

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from runtime.api.images import Image, ImageStore
+from runtime.build.dockerignore import IgnoreMatcher
 from runtime.build.errors import BuildError, BuildStepFailed, DockerfileError
 from runtime.state import StateRoot
 
@@ -137,4 +138,4 @@ def build_cache_images(state: StateRoot) -> set[str]:
 
 
 __all__ = ["BuildError", "BuildEvent", "BuildRequest", "BuildSecret", "BuildStepFailed", "Builder",
-           "DockerfileError", "build_cache_images"]
+           "DockerfileError", "IgnoreMatcher", "build_cache_images"]

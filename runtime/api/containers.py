@@ -511,6 +511,17 @@ class Containers:
         _msg, fds = reply
         return fds[0] if fds else None
 
+    # ---- the dev mode's sync (runtime/container/sync.py) ------------------------------------------
+    def sync(self, ref: str, changes: list[tuple[Path | None, str]]) -> int:
+        """Write host files into the container's file system as it sees it (a ``None`` source
+        deletes the target); owned by the container's user. The number of paths changed."""
+        from runtime.container.sync import SyncChange, apply
+
+        record = self.store.resolve(ref)
+        user = record.spec.process.user
+        mounts = [(m.destination, m.source) for m in record.spec.mounts if m.type in ("bind", "volume") and m.source]
+        return apply(Path(record.rootfs), mounts, [SyncChange(src, dst) for src, dst in changes], user.uid, user.gid)
+
     # ---- commit and export (runtime/container/commit.py) -----------------------------------------
     def commit(self, ref: str, repo: str | None = None, *, author: str = "", message: str = "",
                changes: tuple[str, ...] = (), pause: bool = True) -> str:

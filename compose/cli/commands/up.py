@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a = parser.add_argument
     a("services", nargs="*", metavar="SERVICE")
     a("-d", "--detach", action="store_true", help="Detached mode: run containers in the background")
+    a("-w", "--watch", action="store_true", help="Watch source code and rebuild/refresh containers when files are "
+                                               "updated")
     a("--force-recreate", action="store_true", help="Recreate containers even if their configuration hasn't changed")
     a("--no-recreate", action="store_true", help="If containers already exist, don't recreate them")
     a("--no-deps", action="store_true", help="Don't start linked services")
@@ -68,6 +70,10 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 def run(opts: Any, args: argparse.Namespace) -> int:
     _check_flags(args)
+    if getattr(args, "watch", False) and not opts.dry_run:
+        from compose.cli.commands.watch import up_with_watch
+
+        return up_with_watch(opts, args)
     args.ansi = opts.ansi
     began = _now()
     cache_key = _noop_key(opts, args)
