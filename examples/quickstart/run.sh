@@ -11,8 +11,9 @@
 #      externally managed).
 #   3. The image pycompose-quickstart:latest: Debian 12 minbase + python3 + redis, made with
 #      mmdebstrap into a tarball (cached in $QUICKSTART_CACHE) and imported with
-#      `pycompose image import`. No registry and no Dockerfile: the app's code is bind-mounted.
-#   4. `pycompose -f examples/quickstart/compose.yaml up -d --wait`.
+#      `pycompose image import`. No registry.
+#   4. `pycompose -f examples/quickstart/compose.yaml up -d --wait`, which builds the web and
+#      worker image (quickstart-app) from app/Dockerfile on that base the first time.
 #
 # Environment: QUICKSTART_IMAGE (image name), QUICKSTART_CACHE (tarball directory),
 # WEB_PORT (host port of the web service, 8080), QUICKSTART_SKIP_UP=1 (set up only).
