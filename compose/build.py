@@ -174,6 +174,8 @@ def build_services(session: Any, names: Sequence[str], *, no_cache: bool = False
     from runtime.api.build import Builder, BuildStepFailed
 
     project = session.project
+    if push:
+        _push_api()  # refused before anything is built
     state = session.runtime.state if session.runtime is not None else None
     printer = Printer("quiet" if quiet else progress)
     built: dict[str, str] = {}
@@ -212,12 +214,17 @@ def _prefixed(name: str, printer: Callable[[Any], None]) -> Callable[[Any], None
     return emit
 
 
-def push_images(session: Any, names: Sequence[str]) -> None:
-    """``--push``: each built service's image names, through ``runtime.api.push`` when it exists."""
+def _push_api() -> Any:
     try:
         from runtime.api import push as push_api  # type: ignore[attr-defined]
     except ImportError:
         raise ConfigError("build --push: pushing images is not supported yet (no registry client)") from None
+    return push_api
+
+
+def push_images(session: Any, names: Sequence[str]) -> None:
+    """``--push``: each built service's image names, through ``runtime.api.push`` when it exists."""
+    push_api = _push_api()
     project = session.project
     for name in names:
         spec = project.services[name].build

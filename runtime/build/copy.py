@@ -250,7 +250,9 @@ def copy_into(rootfs: Path, sources: Sources, dest: str, *, workdir: str = "/", 
             items.extend(selection.resolve(source, parents=parents))
     existing = _lstat(secure_join(rootfs, dest_path))
     dest_is_dir = as_dir or (existing is not None and stat.S_ISDIR(existing.st_mode))
-    if (len(sources.paths) > 1 or len(items) > 1) and not dest_is_dir:
+    # the text has several sources: the destination must end with "/" (even if it is a directory);
+    # one wildcard with several matches: it must be a directory
+    if (len(sources.paths) > 1 and not as_dir) or (len(items) > 1 and not dest_is_dir):
         raise BuildError(f"When using {'ADD' if unpack_archives else 'COPY'} with more than one source file, "
                          "the destination must be a directory and end with a /")
     writer = _Writer(rootfs, chown, chmod, sources.context)

@@ -168,6 +168,14 @@ def test_print_with_dependencies_and_ssh(tmp_path: Path) -> None:
     assert plan["target"]["web"]["ssh"] == ["default"] and plan["target"]["db"]["ssh"] == ["default"]
 
 
+def test_push_is_refused_before_building(tmp_path: Path, state_root) -> None:
+    session_of(tmp_path, FULL)
+    (tmp_path / "api/Dockerfile").write_text("FROM scratch\nCOPY nothing-here /\n")
+    result = _cli(tmp_path, "build", "--push", "api")
+    assert result.returncode != 0 and "pushing images is not supported yet" in result.stderr
+    assert "nothing-here" not in result.stderr  # no build was tried
+
+
 def test_unknown_service(tmp_path: Path) -> None:
     session_of(tmp_path, FULL)
     result = _cli(tmp_path, "build", "nope")

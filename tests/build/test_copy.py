@@ -112,6 +112,12 @@ def test_several_sources_need_a_directory(ctx: Path, root: Path) -> None:
     with pytest.raises(BuildError, match="destination must be a directory and end with a /"):
         copy(ctx, root, "a.txt", "b.txt", dest="/dst")
     assert not (root / "dst").exists()
+    with pytest.raises(BuildError, match="destination must be a directory and end with a /"):
+        copy(ctx, root, "a.txt", "b.txt", dest="/existing")  # the spelling counts, as Docker
+    with pytest.raises(BuildError, match="destination must be a directory"):
+        copy(ctx, root, "*.txt", dest="/dst")
+    copy(ctx, root, "*.txt", dest="/existing")  # one source, several matches: an existing dir will do
+    assert sorted(tree(root, "/existing")) == ["a.txt", "b.txt"]
 
 
 def test_missing_source_names_the_path(ctx: Path, root: Path) -> None:
