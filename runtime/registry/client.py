@@ -133,7 +133,8 @@ class RegistryClient:
                     for url in self.config.mirrors:
                         host = url.split("://", 1)[1].split("/", 1)[0]
                         found.append(Endpoint(host, base=url.rstrip("/"), mirror=True, domain=domain))
-                    found.append(Endpoint(DOCKER_HUB_ORIGIN, base=f"https://{DOCKER_HUB_ORIGIN}", domain=domain))
+                    if self.config.mirror_fallback or not found:
+                        found.append(Endpoint(DOCKER_HUB_ORIGIN, base=f"https://{DOCKER_HUB_ORIGIN}", domain=domain))
                 else:
                     found.append(Endpoint(domain, domain=domain))
                 self._endpoints[domain] = found
@@ -283,6 +284,9 @@ class Repository:
         endpoints = self.client.endpoints(self.domain)
         if actions != ("pull",):
             endpoints = [e for e in endpoints if not e.mirror]
+        if not endpoints:
+            raise RegistryError(f"{self.what}: Docker Hub is reached only through mirrors here (mirror-fallback is "
+                                f"false in the registry settings); push to another registry")
         last: RegistryError | None = None
         for i, endpoint in enumerate(endpoints):
             final = i == len(endpoints) - 1

@@ -7,7 +7,8 @@ a JSON object with Docker's ``daemon.json`` key names; every key is optional::
       "registry-mirrors": ["https://mirror.example.com"],
       "insecure-registries": ["registry.internal:5000", "10.0.0.0/8"],
       "certs-dirs": ["/etc/pycompose/certs.d", "/etc/docker/certs.d"],
-      "max-concurrent-downloads": 3
+      "max-concurrent-downloads": 3,
+      "mirror-fallback": true
     }
 
 * ``registry-mirrors`` are tried in order for Docker Hub (``docker.io``) pulls before the
@@ -21,6 +22,8 @@ a JSON object with Docker's ``daemon.json`` key names; every key is optional::
   in addition to the system store, and ``client.cert``/``client.key`` a client certificate,
   as Docker reads ``/etc/docker/certs.d``. Defaults to the two directories above.
 * ``max-concurrent-downloads``: blobs fetched at the same time by one pull (Docker's 3).
+* ``mirror-fallback`` (pycompose's own key, default true): false keeps Docker Hub pulls on the
+  mirrors (an air-gapped site): what no mirror has is an error, and the origin is never contacted.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class RegistryConfig:
     insecure: tuple[str, ...] = ()
     certs_dirs: tuple[Path, ...] = DEFAULT_CERTS_DIRS
     max_concurrent_downloads: int = 3
+    mirror_fallback: bool = True
     source: Path | None = field(default=None, compare=False)
 
     @classmethod
@@ -75,11 +79,14 @@ class RegistryConfig:
         concurrent = data.get("max-concurrent-downloads", 3)
         if not isinstance(concurrent, int) or concurrent < 1:
             raise RegistryError(f"{path}: max-concurrent-downloads must be a positive integer")
+        fallback = data.get("mirror-fallback", True)
+        if not isinstance(fallback, bool):
+            raise RegistryError(f"{path}: mirror-fallback must be true or false")
         mirrors = tuple(m.rstrip("/") for m in strings("registry-mirrors"))
         for m in mirrors:
             if not m.startswith(("http://", "https://")):
                 raise RegistryError(f"{path}: registry mirror {m!r} must start with https:// or http://")
-        return cls(mirrors, strings("insecure-registries"), dirs, concurrent, path)
+        return cls(mirrors, strings("insecure-registries"), dirs, concurrent, fallback, path)
 
     def is_insecure(self, host: str) -> bool:
         name = _strip_port(host)

@@ -131,6 +131,10 @@ def _parse(body: bytes, media: str, digest: str, what: str) -> Manifest | Index:
         raise UnsupportedManifest(f"{what}: cannot pull this manifest ({media or 'no media type'}): {exc}") from None
 
 
+class _Cancelled(Exception):
+    """Raised in a download thread once the pull has failed elsewhere or was interrupted."""
+
+
 class _Puller:
     def __init__(self, store: ImageStore, client: RegistryClient, ref: Reference, events: Events | None) -> None:
         self.store, self.client, self.ref = store, client, ref
@@ -138,8 +142,12 @@ class _Puller:
         self._events = events
         self._lock = threading.Lock()
         self.fetched = False
+        self.explicit_platform = False
+        self.cancelled = threading.Event()  # set when the pull fails or is interrupted: workers stop
 
     def emit(self, event: PullEvent) -> None:
+        if self.cancelled.is_set():
+            raise _Cancelled()
         if self._events is not None:
             with self._lock:
                 self._events(event)
@@ -203,6 +211,9 @@ class _Puller:
                 self.store.put_bytes(session, raw_config, manifest.config.digest)
                 self.fetched = True
             config = parse_config(raw_config, manifest.config.digest)
+            if self.explicit_platform and not wanted.matches(config.platform):
+                raise ImageNotFound(f"{self.repo.what}: the image is for {config.platform}, not {wanted}; "
+                                    f"pull it without --platform or name another tag")
             if len(config.diff_ids) != len(manifest.layers):
                 raise ImageError(f"{self.repo.what}: {len(manifest.layers)} layers but {len(config.diff_ids)} diff "
                                  f"IDs in the image config")
@@ -231,15 +242,23 @@ class _Puller:
         workers = max(1, min(self.client.config.max_concurrent_downloads, len(unique)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull") as pool:
             futures = [pool.submit(self.layer, session, d, i) for d, i in unique]
-            _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            try:
+                _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            except BaseException:  # Ctrl-C: the threads stop at their next chunk
+                self.cancelled.set()
+                raise
             for f in pending:
                 f.cancel()
-            for f in futures:
-                if f.done() and not f.cancelled() and f.exception() is not None:
-                    raise f.exception()  # type: ignore[misc]
+            errors = [f.exception() for f in futures if f.done() and not f.cancelled() and f.exception() is not None]
+            real = [e for e in errors if not isinstance(e, _Cancelled)]
+            if real:
+                self.cancelled.set()
+                raise real[0]
 
 
 def pull(store: ImageStore, client: RegistryClient, ref: Reference, *, platform: Platform | None = None,
          events: Events | None = None) -> PullResult:
     """Pull ``ref`` (normalised, with a tag or a digest) into ``store``."""
-    return _Puller(store, client, ref, events).run(platform or host_platform())
+    puller = _Puller(store, client, ref, events)
+    puller.explicit_platform = platform is not None
+    return puller.run(platform or host_platform())

@@ -57,7 +57,8 @@ def test_config_file(tmp_path: Path):
     path = tmp_path / "registries.json"
     path.write_text(json.dumps({"registry-mirrors": ["http://127.0.0.1:5001/"],
                                 "insecure-registries": ["reg.internal:5000", "10.0.0.0/8"],
-                                "certs-dirs": [str(tmp_path)], "max-concurrent-downloads": 5}))
+                                "certs-dirs": [str(tmp_path)], "max-concurrent-downloads": 5,
+                                "mirror-fallback": False}))
     cfg = RegistryConfig.load(path)
     assert cfg.mirrors == ("http://127.0.0.1:5001",)
     assert cfg.is_insecure("reg.internal:5000")
@@ -66,6 +67,17 @@ def test_config_file(tmp_path: Path):
     assert not cfg.is_insecure("11.0.0.1")
     assert cfg.certs_dirs == (tmp_path,)
     assert cfg.max_concurrent_downloads == 5
+    assert cfg.mirror_fallback is False
+
+
+def test_mirror_fallback_decides_whether_the_origin_is_an_endpoint():
+    from runtime.registry.client import RegistryClient
+
+    hosts = [e.host for e in RegistryClient(RegistryConfig(mirrors=("http://127.0.0.1:5001",))).endpoints("docker.io")]
+    assert hosts == ["127.0.0.1:5001", "registry-1.docker.io"]
+    closed = RegistryClient(RegistryConfig(mirrors=("http://127.0.0.1:5001",), mirror_fallback=False))
+    assert [e.host for e in closed.endpoints("docker.io")] == ["127.0.0.1:5001"]
+    assert [e.host for e in closed.endpoints("127.0.0.1:5000")] == ["127.0.0.1:5000"]
 
 
 def test_config_missing_file_is_the_default(tmp_path: Path):
@@ -77,6 +89,7 @@ def test_config_missing_file_is_the_default(tmp_path: Path):
     ('{"registry-mirrors": "x"}', "must be a list"),
     ('{"registry-mirrors": ["mirror.example"]}', "must start with https://"),
     ('{"max-concurrent-downloads": 0}', "positive integer"),
+    ('{"mirror-fallback": "no"}', "true or false"),
 ])
 def test_config_errors_name_the_file(tmp_path: Path, text: str, message: str):
     path = tmp_path / "registries.json"

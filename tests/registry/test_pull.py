@@ -189,3 +189,13 @@ def test_schema1_is_refused(registry, api):
         pytest.skip("this registry refuses to store schema 1 manifests")
     with pytest.raises(UnsupportedManifest, match="schema 1"):
         api.pull(f"{registry.host}/old:1")
+
+
+def test_single_manifest_of_another_platform_is_refused_when_asked_for(registry, api):
+    from runtime.api.images import ImageNotFound
+
+    other_arch = "arm64" if host_platform().architecture != "arm64" else "amd64"
+    push_image(registry, "single", "1", small_image(arch=other_arch))
+    with pytest.raises(ImageNotFound, match=f"the image is for linux/{other_arch}"):
+        api.pull(f"{registry.host}/single:1", platform=f"linux/{host_platform().architecture}")
+    assert api.pull(f"{registry.host}/single:1", platform=f"linux/{other_arch}").platform.architecture == other_arch

@@ -56,7 +56,7 @@ class PlainRegistry:
 
 
 def start_registry(workdir: Path, *, tls: tuple[Path, Path] | None = None,
-                   htpasswd: Path | None = None) -> PlainRegistry:
+                   htpasswd: Path | None = None, token: dict[str, str] | None = None) -> PlainRegistry:
     """``docker-registry`` on a free loopback port; ``tls`` = (certificate, key), ``htpasswd`` basic auth."""
     port = free_port()
     storage = workdir / "storage"
@@ -68,6 +68,8 @@ def start_registry(workdir: Path, *, tls: tuple[Path, Path] | None = None,
         text += f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n"
     if htpasswd is not None:
         text += f"auth:\n  htpasswd:\n    realm: test-realm\n    path: {htpasswd}\n"
+    if token is not None:
+        text += "auth:\n  token:\n" + "".join(f"    {k}: {v}\n" for k, v in token.items())
     config.write_text(text + "log:\n  level: warn\n")
     log = open(workdir / "registry.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([REGISTRY, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
@@ -87,40 +89,44 @@ def start_registry(workdir: Path, *, tls: tuple[Path, Path] | None = None,
         time.sleep(0.05)
 
 
-def put_blob(reg: PlainRegistry, name: str, data: bytes) -> str:
+def put_blob(reg: PlainRegistry, name: str, data: bytes, headers: dict[str, str] | None = None) -> str:
     digest = t.sha256(data)
-    r = httpx.post(f"{reg.base}/v2/{name}/blobs/uploads/")
+    r = httpx.post(f"{reg.base}/v2/{name}/blobs/uploads/", headers=headers)
     assert r.status_code == 202, r.text
     loc = r.headers["location"]
     url = loc if loc.startswith("http") else reg.base + loc
     sep = "&" if "?" in url else "?"
-    r = httpx.put(f"{url}{sep}digest={digest}", content=data, headers={"Content-Type": "application/octet-stream"})
+    r = httpx.put(f"{url}{sep}digest={digest}", content=data,
+                  headers={"Content-Type": "application/octet-stream", **(headers or {})})
     assert r.status_code == 201, r.text
     return digest
 
 
-def put_manifest(reg: PlainRegistry, name: str, ref: str, body: bytes, media: str) -> str:
-    r = httpx.put(f"{reg.base}/v2/{name}/manifests/{ref}", content=body, headers={"Content-Type": media})
+def put_manifest(reg: PlainRegistry, name: str, ref: str, body: bytes, media: str,
+                 headers: dict[str, str] | None = None) -> str:
+    r = httpx.put(f"{reg.base}/v2/{name}/manifests/{ref}", content=body,
+                  headers={"Content-Type": media, **(headers or {})})
     assert r.status_code == 201, r.text
     return t.sha256(body)
 
 
 def push_image(reg: PlainRegistry, name: str, tag: str | None, image: t.TestImage,
-               compression: str | None = "gzip") -> tuple[str, bytes, list[str]]:
+               compression: str | None = "gzip", headers: dict[str, str] | None = None
+               ) -> tuple[str, bytes, list[str]]:
     """(manifest digest, manifest bytes, layer blob digests) of ``image`` pushed as ``name:tag``."""
     config = image.config()
-    put_blob(reg, name, config)
+    put_blob(reg, name, config, headers)
     layers = []
     media = {None: "", "gzip": "+gzip", "zstd": "+zstd"}[compression]
     for raw in image.layers:
         data = t.compress(raw, compression)
         layers.append({"mediaType": f"application/vnd.oci.image.layer.v1.tar{media}",
-                       "digest": put_blob(reg, name, data), "size": len(data)})
+                       "digest": put_blob(reg, name, data, headers), "size": len(data)})
     body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                                   "digest": t.sha256(config), "size": len(config)},
                        "layers": layers}).encode()
-    digest = put_manifest(reg, name, tag or t.sha256(body), body, OCI_MANIFEST)
+    digest = put_manifest(reg, name, tag or t.sha256(body), body, OCI_MANIFEST, headers)
     return digest, body, [d["digest"] for d in layers]
 
 
