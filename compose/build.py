@@ -216,7 +216,7 @@ def _prefixed(name: str, printer: Callable[[Any], None]) -> Callable[[Any], None
 
 def _push_api() -> Any:
     try:
-        from runtime.api import push as push_api  # type: ignore[attr-defined]
+        from runtime.api import push as push_api
     except ImportError:
         raise ConfigError("build --push: pushing images is not supported yet (no registry client)") from None
     return push_api

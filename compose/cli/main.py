@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unpause": ("unpause", "Unpause services"),
     "wait": ("wait", "Block until containers of all (or specified) services stop"),
     "images": ("images", "List images used by the created containers"),
+    "push": ("push", "Push service images"),
     "pull": ("pull", "Pull service images"),
     "ls": ("ls", "List running compose projects"),
     "events": ("events", "Receive real time events from containers"),

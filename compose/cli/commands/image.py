@@ -17,8 +17,8 @@ from typing import Any
 from compose.cli.render import human_duration
 from compose.cli.render import size_human as human_size
 
-SUBCOMMANDS = ("pull", "load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove", "prune", "history",
-               "build")
+SUBCOMMANDS = ("pull", "push", "load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove", "prune",
+               "history", "build")
 
 
 # -- formatting, as Docker's CLI does it ------------------------------------------------
@@ -127,6 +127,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="Set type of progress output")
     p.add_argument("-a", "--all-tags", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("image", metavar="NAME[:TAG|@DIGEST]")
+    p = sub.add_parser("push", help="Upload an image to a registry")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
+    p.add_argument("-a", "--all-tags", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("image", metavar="NAME[:TAG]")
     p = sub.add_parser("load", help="Load an image from a tar archive or STDIN")
     p.add_argument("-i", "--input", metavar="FILE", help="Read from tar archive file (or OCI layout directory)")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
@@ -178,6 +182,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(opts: object, args: argparse.Namespace) -> int:
     from runtime.api.images import ImageStore
 
+    if args.subcommand == "push":
+        from compose.cli.commands.push import push_one
+
+        push_one(args.image, quiet=args.quiet)
+        return 0
     if args.subcommand == "build":
         from compose.cli.commands.image_build import cmd_build
 

@@ -1,0 +1,111 @@
+"""Push an image of the store to a registry, as ``docker push`` does.
+
+Blobs first (the config and every layer), the manifest last, so that a registry never holds a
+manifest whose content is missing: a blob the repository already has (``HEAD``) is skipped
+("Layer already exists"); a new one is uploaded in one ``PUT`` when small, else in ``PATCH``
+chunks closed by a ``PUT ?digest=``. The manifest is sent as the exact bytes stored, so the
+digest the registry reports is the image's own (``<tag>: digest: sha256:… size: N``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from runtime.images.reference import Reference
+from runtime.registry.errors import RegistryError
+from runtime.registry.pull import PullEvent
+
+MONOLITHIC_MAX = 8 * 1024 * 1024
+CHUNK = 8 * 1024 * 1024
+PUSH = ("pull", "push")
+
+
+@dataclass(frozen=True)
+class PushResult:
+    tag: str
+    digest: str
+    size: int
+
+
+def _check(response: Any, expected: tuple[int, ...], what: str) -> Any:
+    if response.status_code not in expected:
+        from runtime.registry.client import error_message
+
+        detail = error_message(response) or f"HTTP {response.status_code}"
+        raise RegistryError(f"{what}: {detail}")
+    return response
+
+
+def _with_digest(location: str, digest: str) -> str:
+    return f"{location}{'&' if '?' in location else '?'}digest={digest}"
+
+
+def _chunks(path: Any, start: int, size: int) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        f.seek(start)
+        left = size
+        while left > 0:
+            data = f.read(min(1 << 20, left))
+            if not data:
+                return
+            left -= len(data)
+            yield data
+
+
+def _upload(repo: Any, store: Any, digest: str, size: int, what: str) -> None:
+    start = _check(repo.request("POST", "blobs/uploads/", actions=PUSH, content=b""), (202,), what)
+    location = start.headers.get("Location", "")
+    path = store.content.path(digest)
+    if size <= MONOLITHIC_MAX:
+        data = path.read_bytes()
+        _check(repo.request("PUT", _with_digest(location, digest), actions=PUSH, content=data,
+                            headers={"Content-Type": "application/octet-stream"}), (201,), what)
+        return
+    offset = 0
+    while offset < size:
+        n = min(CHUNK, size - offset)
+        reply = _check(repo.request("PATCH", location, actions=PUSH, content=_chunks(path, offset, n),
+                                    headers={"Content-Type": "application/octet-stream",
+                                             "Content-Range": f"{offset}-{offset + n - 1}",
+                                             "Content-Length": str(n)}), (202,), what)
+        location = reply.headers.get("Location", location)
+        offset += n
+    _check(repo.request("PUT", _with_digest(location, digest), actions=PUSH, content=b""), (201,), what)
+
+
+def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent], None] | None = None
+         ) -> PushResult:
+    """Push the image named ``ref`` (its manifest for this host's platform) to ``ref``'s repository."""
+    emit = events or (lambda _e: None)
+    record = store.resolve(str(ref))
+    manifest_raw = store.content.read(record.manifest)
+    manifest = store.manifest(record.manifest)
+    repo = client.repository(ref)
+    tag = ref.tag or (ref.digest or "latest")
+    emit(PullEvent(ref.familiar_repository if hasattr(ref, "familiar_repository") else repo.name,
+                   "The push refers to repository", 0, 0))
+    blobs = [manifest.config, *manifest.layers]
+    for desc in reversed(blobs):
+        short = desc.digest.split(":", 1)[1][:12]
+        what = f"{ref.familiar()}: blob {short}"
+        if not store.content.has(desc.digest):
+            raise RegistryError(f"{what}: the store keeps this layer unpacked only (it was already present when "
+                                "the image was pulled or loaded), so it cannot be pushed yet: load the image "
+                                "from an archive that has it, or rebuild it here")
+        head = repo.request("HEAD", f"blobs/{desc.digest}", actions=PUSH)
+        if head.status_code == 200:
+            if desc is not manifest.config:
+                emit(PullEvent(short, "Layer already exists", 0, 0))
+            continue
+        if desc is not manifest.config:
+            emit(PullEvent(short, "Preparing", 0, desc.size))
+        _upload(repo, store, desc.digest, desc.size, what)
+        if desc is not manifest.config:
+            emit(PullEvent(short, "Pushed", desc.size, desc.size))
+    reply = _check(repo.request("PUT", f"manifests/{tag}", actions=PUSH, content=manifest_raw,
+                                headers={"Content-Type": manifest.media_type}), (201,),
+                   f"{ref.familiar()}: manifest")
+    digest = reply.headers.get("Docker-Content-Digest") or record.manifest
+    return PushResult(tag, digest, len(manifest_raw))

@@ -1,0 +1,81 @@
+"""Push to a real docker-registry on 127.0.0.1: round trips with the same digests, skopeo both
+ways, blobs the registry has are skipped, chunked uploads, a built image pushed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.container import conftest as container_fixtures
+from tests.container.container_helpers import cli
+from tests.registry.test_pull_kit import start_registry
+
+cgroup_parent, containers = container_fixtures.cgroup_parent, container_fixtures.containers
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(not os.path.exists("/usr/bin/docker-registry"), reason="docker-registry missing")]
+
+
+@pytest.fixture
+def registry(tmp_path: Path):
+    reg = start_registry(tmp_path / "registry")
+    yield reg
+    reg.stop()
+
+
+def _ok(*args: str) -> str:
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout.decode()
+
+
+def test_push_then_pull_back_with_the_same_digest(containers, busybox, registry, tmp_path: Path) -> None:
+    ref = f"{registry.host}/tests/busybox:v1"
+    _ok("image", "tag", "busybox:latest", ref)
+    out = _ok("image", "push", ref)
+    assert f"The push refers to repository [{registry.host}/tests/busybox]" in out
+    assert out.count(": Pushed") == len(busybox.layers)
+    digest = out.strip().splitlines()[-1].split("digest: ")[1].split()[0]
+    local = json.loads(_ok("image", "inspect", ref))[0]
+    assert local["Id"] == busybox.id
+    again = _ok("image", "push", ref)  # everything is there already
+    assert again.count("Layer already exists") == len(busybox.layers) and ": Pushed" not in again
+    assert again.strip().splitlines()[-1].split("digest: ")[1].split()[0] == digest
+    # an independent client sees the same manifest digest, and the same image comes back
+    inspect = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{ref}"], capture_output=True,
+                             text=True, check=True)
+    assert json.loads(inspect.stdout)["Digest"] == digest
+    _ok("image", "rm", ref, "busybox:latest")
+    _ok("image", "pull", ref)
+    assert json.loads(_ok("image", "inspect", ref))[0]["Id"] == busybox.id
+
+
+def test_a_built_image_is_pushed_and_skopeo_copies_it_back(containers, busybox, registry, tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "big.bin").write_bytes(os.urandom(9 * 1024 * 1024))  # more than one chunk: PATCH uploads
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY big.bin /big.bin\nRUN echo built > /built\n")
+    ref = f"{registry.host}/tests/built:1"
+    _ok("image", "build", "-q", "-t", ref, str(ctx))
+    out = _ok("image", "push", ref)
+    layers = json.loads(_ok("image", "inspect", ref))[0]["RootFS"]["Layers"]
+    assert out.count(": Pushed") == len(layers) == len(busybox.layers) + 2
+    dest = tmp_path / "oci"
+    subprocess.run(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", f"oci:{dest}:x"],
+                   check=True, capture_output=True, timeout=120)
+    index = json.loads((dest / "index.json").read_text())
+    manifest_digest = index["manifests"][0]["digest"]
+    manifest = json.loads((dest / "blobs" / "sha256" / manifest_digest[7:]).read_bytes())
+    sizes = sorted(layer["size"] for layer in manifest["layers"])
+    assert sizes[-1] > 9 * 1024 * 1024  # the big layer arrived whole
+
+
+def test_push_of_an_unknown_image_is_one_line(containers, registry) -> None:
+    done = cli("image", "push", f"{registry.host}/nope:1")
+    assert done.returncode != 0
+    err = done.stderr.decode()
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
