@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "wait": ("wait", "Block until containers of all (or specified) services stop"),
     "images": ("images", "List images used by the created containers"),
     "push": ("push", "Push service images"),
+    "login": ("login", "Log in to a registry"),
+    "logout": ("logout", "Log out from a registry"),
     "pull": ("pull", "Pull service images"),
     "ls": ("ls", "List running compose projects"),
     "events": ("events", "Receive real time events from containers"),
