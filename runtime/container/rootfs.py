@@ -133,6 +133,59 @@ def _setup_dev(root: Path, spec: ContainerSpec) -> None:
         libc.mount("mqueue", dev / "mqueue", "mqueue", libc.MS_NOSUID | libc.MS_NOEXEC | libc.MS_NODEV)
 
 
+def _host_cgroup_mounts() -> list[tuple[str, str, str]]:
+    """(mount point, type, options) of the host's cgroup hierarchies under /sys/fs/cgroup."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            point = left.split()[4]
+            fstype, _source, *rest = right.split()
+            if fstype in ("cgroup", "cgroup2") and point.startswith("/sys/fs/cgroup"):
+                opts = [o for o in (rest[0] if rest else "").split(",") if o not in ("rw", "ro")]
+                out.append((point, fstype, ",".join(opts)))
+    return out
+
+
+def _setup_cgroup(root: Path, spec: ContainerSpec) -> None:
+    """``/sys/fs/cgroup`` as Docker shows it: the container's own cgroup, read-only.
+
+    With a private cgroup namespace (the default) every hierarchy of the host is mounted anew
+    inside the namespace, so its root is the container's cgroup and its limit files are the
+    container's (v1: a tmpfs with one directory per controller and the host's symlinks such as
+    ``cpu -> cpu,cpuacct``; v2: one cgroup2 mount). ``cgroup: host`` shows the host's tree.
+    Read-only unless the container is privileged."""
+    target = root / "sys" / "fs" / "cgroup"
+    if not target.is_dir():
+        return
+    ro = 0 if spec.privileged else libc.MS_RDONLY
+    flags = libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC
+    mounts = _host_cgroup_mounts()
+    if spec.namespace("cgroup").mode == "host":
+        libc.mount("/sys/fs/cgroup", target, None, libc.MS_BIND | libc.MS_REC)
+        libc.mount(None, target, None, libc.MS_BIND | libc.MS_REMOUNT | flags | ro)
+        return
+    top = [m for m in mounts if m[0] == "/sys/fs/cgroup"]
+    if top and top[0][1] == "cgroup2":  # a pure v2 host
+        libc.mount("cgroup2", target, "cgroup2", flags | ro, top[0][2] or None)
+        return
+    libc.mount("tmpfs", target, "tmpfs", flags, "mode=755")
+    for point, fstype, opts in mounts:
+        name = point[len("/sys/fs/cgroup/"):]
+        if not name or "/" in name:
+            continue
+        (target / name).mkdir(exist_ok=True)
+        with contextlib.suppress(OSError):  # a hierarchy this kernel will not mount again here
+            libc.mount("cgroup" if fstype == "cgroup" else "cgroup2", target / name, fstype, flags | ro,
+                       opts or None)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/sys/fs/cgroup"):
+            if entry.is_symlink() and not (target / entry.name).exists():
+                os.symlink(os.readlink(entry.path), target / entry.name)
+    if ro:
+        libc.mount(None, target, None, libc.MS_REMOUNT | libc.MS_BIND | flags | ro)
+
+
 def prepare(root: Path, spec: ContainerSpec, etc_files: dict[str, Path], init_binary: str | None) -> None:
     """Build the container's mount tree under ``root`` (we are in its new mount namespace)."""
     libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
@@ -149,6 +202,7 @@ def prepare(root: Path, spec: ContainerSpec, etc_files: dict[str, Path], init_bi
         libc.mount(None, sys_dir, None, libc.MS_BIND | libc.MS_REMOUNT | sys_flags)
     else:
         libc.mount("sysfs", sys_dir, "sysfs", sys_flags)
+    _setup_cgroup(root, spec)
     for dest, source in etc_files.items():
         target = secure_join(root, dest)
         _ensure_target(target, directory=False)

@@ -132,6 +132,7 @@ def _spec_flags(p: argparse.ArgumentParser) -> None:
     a("--ipc", default="private")
     a("--pid", default="private")
     a("--uts", default="private")
+    a("--cgroupns", default="private", choices=("host", "private"), help="Cgroup namespace to use (host|private)")
     a("--network", "--net", default="private")
     a("--tmpfs", action="append", default=[])
     a("-v", "--volume", action="append", default=[])
@@ -245,7 +246,7 @@ def _create(containers: Any, args: argparse.Namespace) -> Any:
             api.Namespace("uts", _mode(args.uts, "uts")), api.Namespace("ipc", _mode(args.ipc, "ipc")),
             api.Namespace("network", "private" if _mode(args.network, "network") == "none"
                           else _mode(args.network, "network")),
-            api.Namespace("cgroup"),
+            api.Namespace("cgroup", "host" if args.cgroupns == "host" else "private"),
         )
         spec = api.ContainerSpec(
             process=process, hostname=args.hostname, readonly_rootfs=args.read_only,
