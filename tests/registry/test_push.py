@@ -79,3 +79,15 @@ def test_push_of_an_unknown_image_is_one_line(containers, registry) -> None:
     assert done.returncode != 0
     err = done.stderr.decode()
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_search_lists_matching_repositories_of_a_registry(containers, busybox, registry) -> None:
+    for name in ("team/busybox", "team/web", "other/busy-tools"):
+        _ok("image", "tag", "busybox:latest", f"{registry.host}/{name}:1")
+        _ok("image", "push", "-q", f"{registry.host}/{name}:1")
+    out = _ok("image", "search", f"{registry.host}/busy").splitlines()
+    assert out[0].split() == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL"]
+    assert [line.split()[0] for line in out[1:]] == [f"{registry.host}/other/busy-tools",
+                                                      f"{registry.host}/team/busybox"]
+    assert _ok("image", "search", "--format", "{{.Name}}", "--limit", "1",
+               f"{registry.host}/team").split() == [f"{registry.host}/team/busybox"]

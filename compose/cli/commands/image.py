@@ -17,8 +17,8 @@ from typing import Any
 from compose.cli.render import human_duration
 from compose.cli.render import size_human as human_size
 
-SUBCOMMANDS = ("pull", "push", "load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove", "prune",
-               "history", "build")
+SUBCOMMANDS = ("pull", "push", "search", "load", "save", "import", "ls", "list", "inspect", "tag", "rm", "remove",
+               "prune", "history", "build")
 
 
 # -- formatting, as Docker's CLI does it ------------------------------------------------
@@ -131,6 +131,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
     p.add_argument("-a", "--all-tags", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("image", metavar="NAME[:TAG]")
+    p = sub.add_parser("search", help="Search Docker Hub (or HOST/TERM: a registry's catalog) for images")
+    p.add_argument("term", metavar="TERM")
+    p.add_argument("--limit", type=int, default=25, help="Max number of search results")
+    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
+    p.add_argument("--format", help="Pretty-print search using a Go template")
+    p.add_argument("-f", "--filter", action="append", default=[], help="Filter output (stars=N, is-official=true)")
     p = sub.add_parser("load", help="Load an image from a tar archive or STDIN")
     p.add_argument("-i", "--input", metavar="FILE", help="Read from tar archive file (or OCI layout directory)")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
@@ -182,6 +188,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(opts: object, args: argparse.Namespace) -> int:
     from runtime.api.images import ImageStore
 
+    if args.subcommand == "search":
+        return _search(args)
     if args.subcommand == "push":
         from compose.cli.commands.push import push_one
 
@@ -439,6 +447,26 @@ def _history(store: Any, args: argparse.Namespace) -> int:
             print(row["ID"])
         return 0
     print_formatted(rows, args.format, _HISTORY_HEADER)
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from runtime.registry.client import RegistryClient
+    from runtime.registry.search import search
+
+    with RegistryClient() as client:
+        results = search(client, args.term, limit=args.limit)
+    for f in args.filter:
+        key, _, value = f.partition("=")
+        if key == "stars":
+            results = [r for r in results if r.stars >= int(value or 0)]
+        elif key == "is-official":
+            results = [r for r in results if r.official == (value.lower() == "true")]
+    rows = [{"Name": r.name, "Description": r.description if args.no_trunc or len(r.description) <= 45
+             else r.description[:44] + "…", "StarCount": str(r.stars), "IsOfficial": "[OK]" if r.official else ""}
+            for r in results]
+    print_formatted(rows, args.format, [("Name", "NAME"), ("Description", "DESCRIPTION"), ("StarCount", "STARS"),
+                                        ("IsOfficial", "OFFICIAL")])
     return 0
 
 
