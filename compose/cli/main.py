@@ -20,6 +20,7 @@ PROG = "pycompose"
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config", "Parse, resolve and render compose file in canonical format"),
     "build": ("build", "Build or rebuild services"),
+    "bridge": ("bridge", "Convert the project to Kubernetes manifests (bridge convert)"),
     "create": ("create", "Creates containers for a service"),
     "down": ("down", "Stop and remove containers, networks"),
     "restart": ("restart", "Restart service containers"),

@@ -1,0 +1,1 @@
+"""Export of a compose project to Kubernetes manifests (see convert.py)."""
