@@ -511,6 +511,11 @@ class Containers:
         _msg, fds = reply
         return fds[0] if fds else None
 
+    def rename(self, ref: str, name: str) -> None:
+        """``docker rename``: a new, unused name for the container (running or not)."""
+        record = self.store.resolve(ref)
+        self.store.rename(record.id, name)
+
     # ---- the dev mode's sync (runtime/container/sync.py) ------------------------------------------
     def sync(self, ref: str, changes: list[tuple[Path | None, str]]) -> int:
         """Write host files into the container's file system as it sees it (a ``None`` source

@@ -163,6 +163,22 @@ class ContainerStore:
             write_json(self.dir(record.id) / "config.json", record.to_json())
             self.save_state(record.id, ContainerState())
 
+    def rename(self, cid: str, name: str) -> None:
+        """Give the container ``cid`` the unused name ``name`` (its record rewritten atomically)."""
+        from dataclasses import replace as _replace
+
+        name = name.lstrip("/")
+        if not NAME_RE.match(name):
+            raise Conflict(f"invalid container name {name!r}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        with self.state.lock("containers"):
+            for other, existing in self._names():
+                if existing == name and other != cid:
+                    raise Conflict(f'Error when allocating new name: Conflict. The container name "/{name}" is '
+                                   f'already in use by container "{other}". You have to remove (or rename) that '
+                                   "container to be able to reuse that name.")
+            record = self.record(cid)
+            write_json(self.dir(cid) / "config.json", _replace(record, name=name).to_json())
+
     def records(self) -> list[ContainerRecord]:
         out = []
         for cid in self.ids():

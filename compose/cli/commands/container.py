@@ -15,8 +15,8 @@ import re
 import sys
 from typing import Any
 
-SUBCOMMANDS = ("run", "create", "start", "ls", "ps", "inspect", "stop", "kill", "restart", "pause", "unpause", "rm",
-               "exec", "logs", "wait", "top", "commit", "export")
+SUBCOMMANDS = ("rename", "run", "create", "start", "ls", "ps", "inspect", "stop", "kill", "restart", "pause",
+               "unpause", "rm", "exec", "logs", "wait", "top", "commit", "export")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -53,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p = sub.add_parser(name, help="List containers")
         p.add_argument("-a", "--all", action="store_true")
         p.add_argument("-q", "--quiet", action="store_true")
+        p.add_argument("-n", "--last", type=int, default=-1, help="Show n last created containers (includes all "
+                                                                     "states)")
+        p.add_argument("-l", "--latest", action="store_true", help="Show the latest created container (includes "
+                                                                   "all states)")
+    p = sub.add_parser("rename", help="Rename a container")
+    p.add_argument("container")
+    p.add_argument("new_name", metavar="NEW_NAME")
     p = sub.add_parser("inspect", help="Show low-level information as JSON")
     p.add_argument("containers", nargs="+")
     for name, text in (("stop", "Stop running containers"), ("restart", "Restart containers")):
@@ -418,8 +425,16 @@ def _cmd_start(containers: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rename(containers: Any, args: argparse.Namespace) -> int:
+    containers.rename(args.container, args.new_name)
+    return 0
+
+
 def _cmd_ls(containers: Any, args: argparse.Namespace) -> int:
-    infos = containers.list(all=args.all)
+    last = 1 if args.latest else args.last
+    infos = containers.list(all=args.all or last >= 0)
+    if last >= 0:  # the last created, newest first, whatever their state (as docker ps -n/-l)
+        infos = sorted(infos, key=lambda i: i.record.created, reverse=True)[:last]
     if args.quiet:
         for info in infos:
             print(info.record.id[:12])
