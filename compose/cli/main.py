@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pause": ("pause", "Pause services"),
     "unpause": ("unpause", "Unpause services"),
     "wait": ("wait", "Block until containers of all (or specified) services stop"),
+    "inspect": ("inspect", "Return low-level information on containers, images, volumes or networks"),
     "images": ("images", "List images used by the created containers"),
     "push": ("push", "Push service images"),
     "login": ("login", "Log in to a registry"),
