@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "volume": ("volume", "Manage volumes (create, ls, inspect, rm, prune)"),
     "container": ("container", "Manage single containers (run, ls, exec, logs, rm, commit, export, ...)"),
     "image": ("image", "Manage images (load, save, import, ls, inspect, tag, rm, prune, history)"),
+    "builder": ("builder", "Manage the build cache (prune)"),
     "network": ("network", "Manage networks (create, ls, inspect, rm, prune)"),
     "logs": ("logs", "View output from containers"),
     "ps": ("ps", "List containers"),

@@ -182,3 +182,25 @@ def test_cli_image_build(builder, tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "Dockerfile:2: unknown instruction: RUNN (did you mean RUN?)" in result.stderr.decode()
     assert "Traceback" not in result.stderr.decode()
+
+
+def test_builder_prune_forgets_the_cache(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, "FROM busybox\nRUN echo one > /f\n")
+    build(builder, ctx, tags=("p:1",))
+    _image, events = build(builder, ctx, tags=("p:1",))
+    assert any(e.status == "cached" for e in events)
+    result = cli("builder", "prune", "-a", "-f")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().startswith("Total:")
+    _image, events = build(builder, ctx, tags=("p:1",))
+    assert [e.step for e in events if e.status == "cached"] == []
+    assert run("p:1", "cat", "/f") == "one\n"
+
+
+def test_cli_dockerfile_from_stdin(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, "FROM busybox\nRUN echo from-file > /f\n", **{"data.txt": "ctx-file\n"})
+    result = cli("image", "build", "-q", "-t", "stdin:1", "-f", "-", str(ctx),
+                 input=b"FROM busybox\nCOPY data.txt /data.txt\n")
+    assert result.returncode == 0, result.stderr
+    assert run("stdin:1", "cat", "/data.txt") == "ctx-file\n"
+    assert run("stdin:1", "ls", "/").split().count("f") == 0

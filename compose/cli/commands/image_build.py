@@ -21,7 +21,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("build", help="Build an image from a Dockerfile")
     p.add_argument("context", metavar="PATH")
     p.add_argument("-t", "--tag", action="append", default=[], help="Name and optionally a tag (name:tag)")
-    p.add_argument("-f", "--file", help="Name of the Dockerfile (default: PATH/Dockerfile)")
+    p.add_argument("-f", "--file", help="Name of the Dockerfile (default: PATH/Dockerfile; - reads it from stdin)")
     p.add_argument("--target", help="Set the target build stage to build")
     p.add_argument("--build-arg", action="append", default=[], help="Set build-time variables")
     p.add_argument("--label", action="append", default=[], help="Set metadata for an image")
@@ -105,8 +105,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     from runtime.api.build import Builder, BuildRequest, BuildStepFailed
 
+    inline = sys.stdin.read() if args.file == "-" else None  # ``-f -``: the Dockerfile on stdin
     request = BuildRequest(
-        context=Path(args.context), dockerfile=Path(args.file) if args.file else None, target=args.target,
+        context=Path(args.context), dockerfile=Path(args.file) if args.file and inline is None else None,
+        dockerfile_inline=inline, target=args.target,
         args=_kv(args.build_arg, "build argument"),
         labels={k: v or "" for k, v in _kv(args.label, "label").items()}, tags=tuple(args.tag),
         no_cache=args.no_cache, no_cache_filter=tuple(args.no_cache_filter), pull=args.pull,
