@@ -15,6 +15,16 @@ from helpers.mounts import unmount_all
 
 from runtime.state import StateRoot
 
+# Property tests must not depend on the machine being idle: no deadline per example and no
+# "input generation is slow" health check (a loaded CI machine slows generation, not the code).
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("pycompose", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("pycompose")
+except ImportError:  # the property tests skip themselves then
+    pass
+
 
 @pytest.fixture
 def state_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
