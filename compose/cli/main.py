@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "down": ("down", "Stop and remove containers, networks"),
     "restart": ("restart", "Restart service containers"),
     "rm": ("rm", "Removes stopped service containers"),
+    "scale": ("scale", "Scale services"),
     "start": ("start", "Start services"),
     "stop": ("stop", "Stop services"),
     "up": ("up", "Create and start containers"),
