@@ -2,7 +2,9 @@
 
 Blobs first (the config and every layer), the manifest last, so that a registry never holds a
 manifest whose content is missing: a blob the repository already has (``HEAD``) is skipped
-("Layer already exists"); a new one is uploaded in one ``PUT`` when small, else in ``PATCH``
+("Layer already exists"); one another repository of the same registry holds (the image was
+pulled from or pushed to it) is mounted across (``POST ?mount=&from=``, "Mounted from"); a new
+one is uploaded in one ``PUT`` when small, else in ``PATCH``
 chunks closed by a ``PUT ?digest=``. The manifest is sent as the exact bytes stored, so the
 digest the registry reports is the image's own (``<tag>: digest: sha256:… size: N``).
 """
@@ -86,6 +88,9 @@ def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent
     tag = ref.tag or (ref.digest or "latest")
     emit(PullEvent(ref.familiar_repository if hasattr(ref, "familiar_repository") else repo.name,
                    "The push refers to repository", 0, 0))
+    # repositories of the same registry that already hold this image: blobs are mounted from them
+    mount_from = [r.path for r in store.repo_digests(record.id) if r.domain == ref.domain] + \
+        [r.path for r in store.tags_of(record.id) if r.domain == ref.domain]
     blobs = [manifest.config, *manifest.layers]
     for desc in reversed(blobs):
         short = desc.digest.split(":", 1)[1][:12]
@@ -99,6 +104,17 @@ def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent
             if desc is not manifest.config:
                 emit(PullEvent(short, "Layer already exists", 0, 0))
             continue
+        source = next((m for m in mount_from if m != repo.name), None)
+        if source is not None:
+            mounted = repo.request("POST", f"blobs/uploads/?mount={desc.digest}&from={source}", actions=PUSH,
+                                   content=b"")
+            if mounted.status_code == 201:
+                if desc is not manifest.config:
+                    emit(PullEvent(short, f"Mounted from {source}", desc.size, desc.size))
+                continue
+            location = mounted.headers.get("Location")
+            if mounted.status_code == 202 and location:  # the registry started a plain upload instead
+                repo.request("DELETE", location, actions=PUSH)
         if desc is not manifest.config:
             emit(PullEvent(short, "Preparing", 0, desc.size))
         _upload(repo, store, desc.digest, desc.size, what)

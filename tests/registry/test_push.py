@@ -42,6 +42,11 @@ def test_push_then_pull_back_with_the_same_digest(containers, busybox, registry,
     digest = out.strip().splitlines()[-1].split("digest: ")[1].split()[0]
     local = json.loads(_ok("image", "inspect", ref))[0]
     assert local["Id"] == busybox.id
+    other = f"{registry.host}/elsewhere/copy:v1"
+    _ok("image", "tag", ref, other)
+    mounted = _ok("image", "push", other)  # the blobs are in tests/busybox already: mounted across
+    assert mounted.count("Mounted from tests/busybox") == len(busybox.layers) and ": Pushed" not in mounted
+    _ok("image", "rm", other)
     again = _ok("image", "push", ref)  # everything is there already
     assert again.count("Layer already exists") == len(busybox.layers) and ": Pushed" not in again
     assert again.strip().splitlines()[-1].split("digest: ")[1].split()[0] == digest

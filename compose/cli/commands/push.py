@@ -31,7 +31,7 @@ def push_one(ref: str, *, quiet: bool, out: Any = sys.stdout) -> None:
             return
         if event.status == "The push refers to repository":
             print(f"The push refers to repository [{parsed.repository}]", file=out, flush=True)
-        elif event.status in ("Pushed", "Layer already exists"):
+        elif event.status in ("Pushed", "Layer already exists") or event.status.startswith("Mounted from"):
             print(f"{event.id}: {event.status}", file=out, flush=True)
 
     result = push(ref, progress=show)
