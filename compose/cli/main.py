@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("inspect", "Return low-level information on containers, images, volumes or networks"),
     "images": ("images", "List images used by the created containers"),
     "push": ("push", "Push service images"),
+    "publish": ("publish", "Publish compose application"),
     "login": ("login", "Log in to a registry"),
     "logout": ("logout", "Log out from a registry"),
     "pull": ("pull", "Pull service images"),
