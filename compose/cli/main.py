@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("up", "Create and start containers"),
     "watch": ("watch", "Watch build context for service and rebuild/refresh containers when files are updated"),
     "volume": ("volume", "Manage volumes (create, ls, inspect, rm, prune)"),
-    "container": ("container", "Manage single containers (run, ls, exec, logs, rm, commit, export, ...)"),
+    "container": ("container", "Manage single containers (run, ls, exec, logs, cp, port, stats, rm, commit, ...)"),
     "image": ("image", "Manage images (load, save, import, ls, inspect, tag, rm, prune, history)"),
     "builder": ("builder", "Manage the build cache (prune)"),
     "network": ("network", "Manage networks (create, ls, inspect, rm, prune)"),

@@ -91,9 +91,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--timestamps", action="store_true")
     p.add_argument("-n", "--tail", default="all")
     p.add_argument("container")
-    from compose.cli.commands import container_commit
+    from compose.cli.commands import container_commit, container_tools
 
     container_commit.add_parsers(sub)
+    container_tools.add_parsers(sub)
 
 
 def _spec_flags(p: argparse.ArgumentParser) -> None:
@@ -552,3 +553,21 @@ def _cmd_export(containers: Any, args: argparse.Namespace) -> int:
     from compose.cli.commands.container_commit import cmd_export
 
     return cmd_export(containers, args)
+
+
+def _cmd_cp(containers: Any, args: argparse.Namespace) -> int:
+    from compose.cli.commands.container_tools import cmd_cp
+
+    return cmd_cp(containers, args)
+
+
+def _cmd_port(containers: Any, args: argparse.Namespace) -> int:
+    from compose.cli.commands.container_tools import cmd_port
+
+    return cmd_port(containers, args)
+
+
+def _cmd_stats(containers: Any, args: argparse.Namespace) -> int:
+    from compose.cli.commands.container_tools import cmd_stats
+
+    return cmd_stats(containers, args)

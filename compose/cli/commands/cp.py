@@ -129,14 +129,14 @@ def _add(tar: tarfile.TarFile, path: str, follow: bool) -> None:
     tar.add(src, arcname=top_name(path))
 
 
-def _from_container(root: str, path: str, dest: str, args: argparse.Namespace) -> None:
+def _from_container(root: str, path: str, dest: str, follow: bool) -> None:
     import threading
 
     r, w = os.pipe()
 
     def produce() -> None:
         with os.fdopen(w, "wb") as out, tarfile.open(fileobj=out, mode="w|") as tar:
-            _add(tar, path, args.follow_link)
+            _add(tar, path, follow)
 
     failure: list[BaseException] = []
 
@@ -164,11 +164,11 @@ def _from_container(root: str, path: str, dest: str, args: argparse.Namespace) -
         raise failure[0]
 
 
-def _to_container(root: str, src: str, path: str, args: argparse.Namespace) -> None:
+def _to_container(root: str, src: str, path: str, archive: bool, follow: bool) -> None:
     import threading
 
     r, w = os.pipe()
-    owner = None if args.archive else (0, 0)
+    owner = None if archive else (0, 0)
 
     def consume() -> None:
         with os.fdopen(r, "rb") as data, tarfile.open(fileobj=data, mode="r|") as tar:
@@ -190,7 +190,7 @@ def _to_container(root: str, src: str, path: str, args: argparse.Namespace) -> N
                     shutil.copyfileobj(sys.stdin.buffer, out)
                     return
                 with tarfile.open(fileobj=out, mode="w|") as tar:
-                    _add(tar, src, args.follow_link)
+                    _add(tar, src, follow)
         except BaseException as exc:
             failure.append(exc)
 
@@ -208,6 +208,26 @@ def _to_container(root: str, src: str, path: str, args: argparse.Namespace) -> N
         raise failure[0]
 
 
+def copy_from(api: Any, cid: str, path: str, dest: str, *, follow: bool = False) -> None:
+    """Copy ``path`` of container ``cid`` to the host path ``dest`` (``-``: a tar stream on stdout)."""
+    from runtime.api import RuntimeFailure
+
+    try:
+        _from_container(_root_of(api, cid), path, dest, follow)
+    except (OSError, tarfile.TarError) as exc:
+        raise RuntimeFailure(f"cp: {exc}") from None
+
+
+def copy_to(api: Any, cid: str, src: str, path: str, *, archive: bool = False, follow: bool = False) -> None:
+    """Copy the host path ``src`` (``-``: a tar stream on stdin) to ``path`` in container ``cid``."""
+    from runtime.api import RuntimeFailure
+
+    try:
+        _to_container(_root_of(api, cid), src, path, archive, follow)
+    except (OSError, tarfile.TarError) as exc:
+        raise RuntimeFailure(f"cp: {exc}") from None
+
+
 def run(opts: Any, args: argparse.Namespace) -> int:
     from compose.cli.targets import open_target
     from compose.errors import UsageError
@@ -221,24 +241,21 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     target = open_target(opts)
     api = target.rt.containers
     progress = target.progress
-    try:
-        if src_service is not None:
-            c = target.one(src_service, args.index or None, running=False)
-            progress.event("Container", c.name, "Copying")
-            _from_container(_root_of(api, c.id), src_path, dest_path, args)
-            progress.event("Container", c.name, "Copied")
-            return 0
-        assert dest_service is not None
-        if args.index:
-            found = [target.one(dest_service, args.index, running=False)]
-        else:
-            found = target.containers([dest_service], oneoff=None if args.all else False)
-            if not found:
-                raise RuntimeFailure(f'service "{dest_service}" has no container')
-        for c in found:
-            progress.event("Container", c.name, "Copying")
-            _to_container(_root_of(api, c.id), src_path, dest_path, args)
-            progress.event("Container", c.name, "Copied")
-    except (OSError, tarfile.TarError) as exc:
-        raise RuntimeFailure(f"cp: {exc}") from None
+    if src_service is not None:
+        c = target.one(src_service, args.index or None, running=False)
+        progress.event("Container", c.name, "Copying")
+        copy_from(api, c.id, src_path, dest_path, follow=args.follow_link)
+        progress.event("Container", c.name, "Copied")
+        return 0
+    assert dest_service is not None
+    if args.index:
+        found = [target.one(dest_service, args.index, running=False)]
+    else:
+        found = target.containers([dest_service], oneoff=None if args.all else False)
+        if not found:
+            raise RuntimeFailure(f'service "{dest_service}" has no container')
+    for c in found:
+        progress.event("Container", c.name, "Copying")
+        copy_to(api, c.id, src_path, dest_path, archive=args.archive, follow=args.follow_link)
+        progress.event("Container", c.name, "Copied")
     return 0

@@ -1,4 +1,8 @@
-"""``pycompose port``: the public address a service's private port is published on."""
+"""``pycompose port``: the public address a service's private port is published on.
+
+The helpers (:func:`parse_private_port`, :func:`address`, :func:`matching`) are shared with
+``pycompose container port``.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("private_port", metavar="PRIVATE_PORT")
 
 
+def parse_private_port(text: str, default_protocol: str = "tcp") -> tuple[int, str]:
+    """``80``, ``80/udp`` -> (80, "udp")."""
+    from compose.errors import UsageError
+
+    port, _, proto = text.partition("/")
+    if not port.isdigit() or proto not in ("", "tcp", "udp", "sctp"):
+        raise UsageError(f"invalid port {text!r}: a number, optionally with /tcp or /udp")
+    return int(port), proto or default_protocol
+
+
+def address(binding: Any) -> str:
+    """A binding's public side as Docker prints it: ``0.0.0.0:8080``, ``[::]:8080``."""
+    host = binding.host_ip or "0.0.0.0"
+    return f"[{host}]:{binding.host_port}" if ":" in host else f"{host}:{binding.host_port}"
+
+
+def matching(bindings: Any, port: int, protocol: str) -> list[Any]:
+    return [b for b in bindings if b.container_port == port and b.protocol == protocol]
+
+
 def run(opts: Any, args: argparse.Namespace) -> int:
     from compose.cli.targets import open_target
-    from compose.errors import UsageError
     from runtime.api import NotFound
 
-    port, _, proto = args.private_port.partition("/")
-    if not port.isdigit():
-        raise UsageError(f"invalid port {args.private_port!r}: a number, optionally with /tcp or /udp")
-    protocol = proto or args.protocol
+    port, protocol = parse_private_port(args.private_port, args.protocol)
     target = open_target(opts)
     container = target.one(args.service, args.index or None)
-    for p in target.rt.networks.published(container.id):
-        if p.container_port == int(port) and p.protocol == protocol:
-            print(f"{p.host_ip or '0.0.0.0'}:{p.host_port}")
-            return 0
-    raise NotFound(f"no port {port}/{protocol} for container {container.name}")
+    found = matching(target.rt.networks.published(container.id), port, protocol)
+    if not found:
+        raise NotFound(f"no port {port}/{protocol} for container {container.name}")
+    print(address(found[0]))
+    return 0

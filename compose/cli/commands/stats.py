@@ -81,11 +81,10 @@ def _mem_total() -> int:
     return 0
 
 
-def measure(target: Any, containers: list[Any], interval: float) -> list[dict[str, Any]]:
-    """One row per container: ``docker stats``' fields (as its JSON format names them)."""
+def measure(api: Any, containers: list[Any], interval: float) -> list[dict[str, Any]]:
+    """One row per container (objects with ``id`` and ``name``; ``api``: the runtime's containers):
+    ``docker stats``' fields, as its JSON format names them."""
     from compose.cli.render import bytes_human, size_human
-
-    api = target.rt.containers
 
     def pids_of(cid: str) -> list[int]:
         try:
@@ -115,24 +114,44 @@ def measure(target: Any, containers: list[Any], interval: float) -> list[dict[st
     return rows
 
 
-def run(opts: Any, args: argparse.Namespace) -> int:
+def render_rows(rows: list[dict[str, Any]], fmt: str | None) -> str:
+    """``--format``: ``table`` (default), ``json`` (one object a line), ``table TEMPLATE``, ``TEMPLATE``."""
     from compose.cli.render import json_lines, table
-    from compose.cli.targets import open_target
 
-    target = open_target(opts)
-    found = sorted(target.containers(args.services, running_only=not args.all, oneoff=None), key=lambda c: c.name)
+    if fmt == "json":
+        return json_lines(rows)
+    if fmt and fmt != "table":
+        import contextlib
+        import io
+
+        from compose.cli.commands.image import print_formatted
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            print_formatted(rows, fmt, [])
+        return out.getvalue()
+    keys = ("ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs")
+    return str(table(COLUMNS, [[r[k] for k in keys] for r in rows]))
+
+
+def show(api: Any, found: list[Any], *, no_stream: bool, no_trunc: bool, fmt: str | None) -> int:
+    """Print the figures of ``found`` once (``no_stream``) or redrawn every second until Ctrl-C."""
     while True:
-        rows = measure(target, found, INTERVAL)
-        if args.no_trunc:
+        rows = measure(api, found, INTERVAL)
+        if no_trunc:
             for row, c in zip(rows, found, strict=True):
                 row["ID"] = row["Container"] = c.id
-        if args.format == "json":
-            text = json_lines(rows)
-        else:
-            keys = ("ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs")
-            text = table(COLUMNS, [[r[k] for k in keys] for r in rows])
-        if args.no_stream:
+        text = render_rows(rows, fmt)
+        if no_stream:
             sys.stdout.write(text)
             return 0
         sys.stdout.write("\x1b[2J\x1b[H" + text)
         sys.stdout.flush()
+
+
+def run(opts: Any, args: argparse.Namespace) -> int:
+    from compose.cli.targets import open_target
+
+    target = open_target(opts)
+    found = sorted(target.containers(args.services, running_only=not args.all, oneoff=None), key=lambda c: c.name)
+    return show(target.rt.containers, found, no_stream=args.no_stream, no_trunc=args.no_trunc, fmt=args.format)
