@@ -93,6 +93,7 @@ def test_publish_oci_1_0_has_no_artifact_type_and_a_compose_config(state_root, r
     (b"services:\n  web:\n    image: busybox\n    volumes: ['./data:/data']\n", "bind mounts"),
     (b"services:\n  web:\n    build: .\n", "only contains a build section"),
     (b"services:\n  web:\n    image: busybox\n    environment: {A: b}\n", "--with-env"),
+    (b"services:\n  web:\n    image: busybox\n    labels: {k: AKIAABCDEFGHIJKLMNOP}\n", "sensitive data"),
 ])
 def test_refusals_are_one_line_and_push_nothing(state_root, registry, tmp_path: Path, body: bytes,
                                                 words: str) -> None:

@@ -58,7 +58,9 @@ def run(opts: Any, args: argparse.Namespace) -> int:
         raise UsageError(f"invalid reference {args.repository!r}: publish takes REPOSITORY[:TAG], not a digest")
     if args.app:
         raise UsageError("publish --app (an index of the application's images) is not supported yet")
-    session = load_session(opts)
+    import dataclasses
+
+    session = load_session(dataclasses.replace(opts, profiles=(*opts.profiles, "*")))  # every service, as Docker
     project = session.project
     if any(f == "-" or f.startswith("oci://") for f in opts.files):
         raise UsageError("publish needs compose files on disk")
