@@ -101,9 +101,11 @@ def load_session(opts: Any, *, services: tuple[str, ...] = (), runtime: Runtime 
     from compose.loader import observe
     from compose.loader.load import LoadOptions, load_project
     from compose.model import project_from_dict
+    from compose.remote import expand
 
     stdin = sys.stdin.read() if "-" in opts.files else None
-    options = LoadOptions(files=tuple(opts.files), project_name=opts.project_name,
+
+    options = LoadOptions(files=expand(tuple(opts.files)), project_name=opts.project_name,
                           project_directory=opts.project_directory, env_files=tuple(opts.env_files),
                           profiles=tuple(opts.profiles), environ=dict(os.environ), cwd=os.getcwd(), stdin=stdin)
     loaded = load_project(options, services=services)

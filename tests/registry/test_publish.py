@@ -147,3 +147,21 @@ def test_resolve_image_digests_adds_an_override(state_root, busybox, registry, t
     digest = remote.headers["Docker-Content-Digest"]
     text = _blob(registry, "apps/pinned", layers[-1]["digest"]).decode()
     assert f"image: {ref}@{digest}" in text
+
+
+def test_a_published_application_loads_back_from_oci(state_root, registry, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PYCOMPOSE_CACHE", str(tmp_path / "cache"))
+    _write(tmp_path, b"GREETING=hello\n", "web.env")
+    main = _write(tmp_path, b"services:\n  web:\n    image: busybox\n    env_file: web.env\n")
+    override = _write(tmp_path, b"services:\n  web:\n    labels: {tier: front}\n", "compose.override.yaml")
+    done = _cli("-f", str(main), "-f", str(override), "publish", "--with-env", "-y", f"{registry.host}/apps/back:1")
+    assert done.returncode == 0, done.stderr.decode()
+    local = json.loads(_cli("-p", "x", "-f", str(main), "-f", str(override), "config", "--format", "json").stdout)
+    remote = _cli("-p", "x", "-f", f"oci://{registry.host}/apps/back:1", "config", "--format", "json")
+    assert remote.returncode == 0, remote.stderr.decode()
+    web = json.loads(remote.stdout)["services"]["web"]
+    assert web["environment"] == {"GREETING": "hello"} and web["labels"] == {"tier": "front"}
+    assert web["image"] == local["services"]["web"]["image"]
+    missing = _cli("-f", f"oci://{registry.host}/apps/nothing:1", "config")
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr.decode()
+    assert len(missing.stderr.decode().strip().splitlines()) == 1

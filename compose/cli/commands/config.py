@@ -64,11 +64,12 @@ def _load(opts: Any, args: argparse.Namespace, *, services: tuple[str, ...] = ()
           interpolate: bool | None = None) -> _Loaded:
     from compose.loader import observe
     from compose.loader.load import LoadOptions, load_project
+    from compose.remote import expand
 
     interpolate = not args.no_interpolate if interpolate is None else interpolate
     stdin = sys.stdin.read() if "-" in opts.files else None
     options = LoadOptions(
-        files=tuple(opts.files),
+        files=expand(tuple(opts.files)),
         project_name=opts.project_name,
         project_directory=opts.project_directory,
         env_files=tuple(opts.env_files),

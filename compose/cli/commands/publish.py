@@ -62,8 +62,8 @@ def run(opts: Any, args: argparse.Namespace) -> int:
 
     session = load_session(dataclasses.replace(opts, profiles=(*opts.profiles, "*")))  # every service, as Docker
     project = session.project
-    if any(f == "-" or f.startswith("oci://") for f in opts.files):
-        raise UsageError("publish needs compose files on disk")
+    if "-" in opts.files:
+        raise UsageError("publish needs compose files on disk, not standard input")
     if not publish.pre_checks(project, session.config_files, session.working_dir, with_env=args.with_env,
                               confirm=_confirm(args.yes)):
         return 0
