@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -58,6 +60,7 @@ def _published(registry, repo: str) -> bool:  # type: ignore[no-untyped-def]
     return httpx.get(f"{registry.base}/v2/{repo}/tags/list").status_code == 200
 
 
+@pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo missing")
 def test_publish_oci_1_1_layers_are_the_compose_files(state_root, registry, tmp_path: Path) -> None:
     main = _write(tmp_path, COMPOSE)
     override = _write(tmp_path, b"services:\n  web:\n    labels: {a: b}\n", "compose.override.yaml")
@@ -76,6 +79,9 @@ def test_publish_oci_1_1_layers_are_the_compose_files(state_root, registry, tmp_
     assert all("com.docker.compose.version" in layer["annotations"] for layer in layers)
     assert _blob(registry, "apps/demo", layers[0]["digest"]) == COMPOSE
     assert _blob(registry, "apps/demo", layers[1]["digest"]) == override.read_bytes()
+    raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{registry.host}/apps/demo:v1"],
+                         capture_output=True, check=True, timeout=60).stdout
+    assert json.loads(raw) == manifest  # an independent client reads the same manifest
 
 
 def test_publish_oci_1_0_has_no_artifact_type_and_a_compose_config(state_root, registry, tmp_path: Path) -> None:
