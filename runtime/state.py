@@ -4,9 +4,12 @@ Two roots, both overridable so that every test gets its own:
 
 * the state root (``PYCOMPOSE_ROOT``, default ``/var/lib/pycompose``): what must survive
   a reboot (image content, layers, container records and upper dirs, volumes);
-* the run root (``PYCOMPOSE_RUN``, default ``/run/pycompose``): what lives only as long
-  as the processes and mounts it describes (supervisor sockets, pid files, mounted
-  rootfs, network namespaces).
+* the run root (``PYCOMPOSE_RUN``, default ``/run/pycompose`` for the default state root and
+  ``/run/pycompose-<hash of the state root>`` for any other): what lives only as long as the
+  processes and mounts it describes (supervisor sockets, pid files, mounted rootfs, network
+  namespaces). The supervisor server and the DNS resolver are found through it and serve the
+  state root that started them, so each state root has its own; a run root records its state
+  root and refuses to serve another (one line, saying to set ``PYCOMPOSE_RUN``).
 
 Every change of a file goes through :func:`atomic_write` (temp name in the same
 directory, fsync, rename, fsync of the directory), so a process killed at any point
@@ -44,15 +47,30 @@ class StateRoot:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> StateRoot:
         env = os.environ if environ is None else environ
-        return cls(
-            Path(env.get("PYCOMPOSE_ROOT") or DEFAULT_ROOT),
-            Path(env.get("PYCOMPOSE_RUN") or DEFAULT_RUN),
-        )
+        root = Path(env.get("PYCOMPOSE_ROOT") or DEFAULT_ROOT)
+        return cls(root, Path(env.get("PYCOMPOSE_RUN") or default_run(root)))
 
     def ensure(self) -> StateRoot:
         for path in (self.root, self.run, self.locks):
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._claim_run_root()
         return self
+
+    def _claim_run_root(self) -> None:
+        """Record in the run root which state root it serves; refuse a run root of another."""
+        owner = self.run / "state-root"
+        mine = os.fspath(self.root.absolute())
+        try:
+            theirs = owner.read_text()
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(owner, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(mine)
+            theirs = owner.read_text()
+        if theirs and theirs != mine:
+            raise RuntimeFailure(f"run root {self.run} belongs to state root {theirs}, not {mine}: "
+                                 f"set PYCOMPOSE_RUN to a directory of its own for this state root")
 
     @property
     def locks(self) -> Path:
@@ -62,6 +80,17 @@ class StateRoot:
         """A lock named for what it guards, e.g. ``images`` or ``container-<id>``."""
         self.locks.mkdir(mode=0o700, parents=True, exist_ok=True)
         return FileLock(self.locks / f"{name}.lock", shared=shared)
+
+
+def default_run(root: Path) -> Path:
+    """The run root of a state root when ``PYCOMPOSE_RUN`` is not set: ``/run/pycompose`` for the
+    default state root, ``/run/pycompose-<16 hex digits of its path's SHA-256>`` for another."""
+    import hashlib
+
+    resolved = os.path.abspath(root)
+    if resolved == DEFAULT_ROOT:
+        return Path(DEFAULT_RUN)
+    return Path(f"{DEFAULT_RUN}-{hashlib.sha256(resolved.encode()).hexdigest()[:16]}")
 
 
 class FileLock:

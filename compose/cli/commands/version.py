@@ -30,14 +30,16 @@ def _arch() -> str:
 def document() -> dict[str, dict[str, str]]:
     unified = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
     hybrid = os.path.isdir("/sys/fs/cgroup/unified")
+    from runtime.state import StateRoot  # light: no runtime import beyond the paths
+
+    state = StateRoot.from_env()
     return {
         "Client": {"Version": __version__, "PythonVersion": platform.python_version(),
                    "Os": "linux", "Arch": _arch(), "Executable": sys.executable},
         "Runtime": {"Version": __version__, "Daemonless": "true", "KernelVersion": platform.release(),
                     "CgroupVersion": "2" if unified else "1", "CgroupDriver": "cgroupfs",
                     "Hybrid": "true" if hybrid and not unified else "false",
-                    "StateRoot": os.environ.get("PYCOMPOSE_ROOT", "/var/lib/pycompose"),
-                    "RunRoot": os.environ.get("PYCOMPOSE_RUN", "/run/pycompose")},
+                    "StateRoot": os.fspath(state.root), "RunRoot": os.fspath(state.run)},
     }
 
 
