@@ -101,11 +101,11 @@ def rules_of(project: Any, names: list[str]) -> list[Rule]:
 
 
 def watched_roots(rules: list[Rule]) -> list[Path]:
-    """The directories to watch: each rule's path (its parent, for a file or a missing path),
-    without those inside another (inotify watches are recursive here)."""
+    """The directories to watch: each rule path's parent (so that deleting and re-creating the
+    path itself is seen), without those inside another (inotify watches are recursive here)."""
     roots: set[Path] = set()
     for rule in rules:
-        root = rule.path if rule.path.is_dir() else rule.path.parent
+        root = rule.path.parent  # the parent: the path itself may be deleted and made again
         while not root.exists() and root != root.parent:
             root = root.parent
         roots.add(root)

@@ -35,6 +35,7 @@ from compose.watch.rules import SYNC_ACTIONS, Rule, rules_of, watched_roots
 DEBOUNCE_MS = 500
 STEP_MS = 30
 IDLE_MS = 1000  # how often an idle watch wakes up (to notice Ctrl-C)
+LOOK_S = 3.0  # how often an idle watch looks for new replicas (after a change, at once)
 
 
 def cli_prefix(opts: Any) -> list[str]:
@@ -63,6 +64,9 @@ class Watcher:
         self.json_lines = json_lines
         self.out = out or sys.stderr
         self.rules = rules_of(session.project, self.services)
+        self.synced: dict[tuple[str, int], set[str]] = {}
+        self.started = False
+        self.last_look = 0.0
         if not self.rules:
             raise ConfigError("none of the selected services is configured for watch, consider setting a "
                               "'develop' section")
@@ -116,6 +120,8 @@ class Watcher:
             if batch:
                 self.handle({Path(p) for _change, p in batch}, configs)
                 configs = self.config_files()
+            if batch or time.monotonic() - self.last_look >= LOOK_S:
+                self.catch_up()
 
     def handle(self, changed: set[Path], configs: set[Path]) -> None:
         if changed & configs:
@@ -189,6 +195,24 @@ class Watcher:
             print(f"{container.name}  | {line}", file=self.out, flush=True)
         self.say("exec", rule.service, f'Ran {" ".join(rule.exec_command)!r} in "{container.name}" '
                                        f"(exit code {code})")
+
+    def catch_up(self) -> None:
+        """A replica that appeared since the last look (restarted into a new container, recreated
+        by a reload or a rebuild, scaled up) gets every file of its sync rules: it starts from
+        its image, which does not have what was synced into the one before it."""
+        self.last_look = time.monotonic()
+        for rule in self.rules:
+            if rule.action not in SYNC_ACTIONS or not rule.path.exists():
+                continue
+            current = {c.id: c for c in self.containers(rule.service)}
+            known = self.synced.setdefault((rule.service, rule.index), set() if self.started else set(current))
+            for cid, c in current.items():
+                if cid not in known:
+                    self.session.rt.containers.sync(c.id, [(rule.path, rule.target)])
+                    self.say("sync", rule.service, f'Synced "{c.name}" (new container) from {rule.path}')
+            known.clear()
+            known.update(current)
+        self.started = True
 
     def initial_sync(self) -> None:
         for rule in self.rules:
