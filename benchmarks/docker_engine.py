@@ -91,9 +91,8 @@ class DockerEngine:
                 self.proc.kill()
                 self.proc.wait()
         unmount_under(self.work)
-        for controller in Path("/sys/fs/cgroup").iterdir():
-            for cg in sorted(controller.glob(f"{CGROUP_PARENT}*"), reverse=True):
-                _rmdir_tree(cg)
+        for cg in bench_cgroups():
+            _rmdir_tree(cg)
 
     def cli(self, *args: str, check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(["docker", *args], env=self.env, capture_output=True, text=input is None,
@@ -137,6 +136,18 @@ def unmount_under(root: Path) -> None:
                 points.append(point)
     for point in sorted(points, key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+
+
+def bench_cgroups() -> list[Path]:
+    """Every cgroup named for the benchmark engine's parent. A relative ``--cgroup-parent`` is
+    placed below dockerd's own cgroup of each controller, which on a machine that puts its
+    processes in a nested cgroup (``memory:/process_api/<id>``) is not the controller's root:
+    look there too, up to three levels down, so that an earlier run's leftovers go as well."""
+    found: list[Path] = []
+    for controller in Path("/sys/fs/cgroup").iterdir():
+        for depth in ("", "*/", "*/*/", "*/*/*/"):
+            found += controller.glob(f"{depth}{CGROUP_PARENT}*")
+    return sorted(found, key=lambda p: len(p.parts), reverse=True)
 
 
 def _rmdir_tree(path: Path) -> None:
