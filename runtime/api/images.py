@@ -95,6 +95,16 @@ class ImageStore:
             return False
         return True
 
+    def manifest_digest(self, ref: str, repository: str) -> str | None:
+        """The digest ``ref``'s image has in ``repository`` when the store knows it (pulled from
+        or pushed there), else its stored manifest's; None for an image the store does not have."""
+        try:
+            record = self._store.resolve(ref)
+        except PyComposeError:
+            return None
+        same = [r for r in self._store.repo_digests(record.id) if r.repository == repository]
+        return same[0].digest if same else record.manifest
+
     def list(self) -> list[Image]:
         return [self._image(r) for r in self._store.list()]
 

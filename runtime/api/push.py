@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from runtime.api.images import ImageStore
-from runtime.errors import PyComposeError
 from runtime.images.reference import parse
 from runtime.registry.artifact import Artifact, ManifestRejected
 from runtime.registry.pull import PullEvent
@@ -43,14 +42,8 @@ def pinned(ref: str, *, state: StateRoot | None = None, config: object = None, c
     reference = parse(ref)
     if reference.digest:
         return str(reference)
-    store = ImageStore(state)._store
-    try:
-        record = store.resolve(str(reference))
-    except PyComposeError:
-        record = None
-    if record is not None:
-        same = [r for r in store.repo_digests(record.id) if r.repository == reference.repository]
-        digest = same[0].digest if same else record.manifest
+    digest = ImageStore(state).manifest_digest(str(reference), reference.repository)
+    if digest is not None:
         return f"{reference}@{digest}"
     from runtime.registry.artifact import remote_digest
     from runtime.registry.client import RegistryClient
