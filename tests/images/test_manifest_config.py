@@ -109,5 +109,5 @@ def test_api_exports_are_pinned() -> None:
     ]
     methods = {n for n in dir(api.ImageStore) if not n.startswith("_")}
     assert methods == {"exists", "history", "image_config", "import_rootfs", "inspect", "list", "load",
-                       "manifest_digest", "prepare_rootfs", "prune", "release_rootfs", "remove", "resolve", "rootfs_path", "save",
-                       "state", "tag", "unmount_rootfs", "users"}
+                       "manifest_digest", "prepare_rootfs", "prune", "release_rootfs", "remove", "resolve",
+                       "rootfs_path", "save", "state", "tag", "unmount_rootfs", "users"}
