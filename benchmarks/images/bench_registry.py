@@ -104,6 +104,8 @@ def main() -> None:
                 docker.cli("tag", src, f"{reg.host}/bench/docker-{r}:1")
                 results.setdefault("push: docker push", []).append(timed(
                     ["docker", "push", "-q", f"{reg.host}/bench/docker-{r}:1"], docker.env))
+                # every tag goes, so that the next round's pull is cold again (layers included)
+                docker.cli("rmi", "-f", src, f"{reg.host}/bench/docker-{r}:1", check=False)
             shutil.rmtree(dest, ignore_errors=True)
             subprocess.run([*pc, "image", "rm", "-f", src, target], env=env, capture_output=True, check=False)
     finally:
