@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("ls", "List running compose projects"),
     "events": ("events", "Receive real time events from containers"),
     "stats": ("stats", "Display a live stream of container(s) resource usage statistics"),
+    "attach": ("attach", "Attach local standard input, output, and error streams to a service's running container"),
     "cp": ("cp", "Copy files/folders between a service container and the local filesystem"),
     "version": ("version", "Show the pycompose version information"),
 }

@@ -428,13 +428,17 @@ class Containers:
         return read_logs(self.store.log_path(record.id), tail=tail)
 
     def follow_logs(self, ref: str, emit: Callable[[LogEntry], None], *, tail: int | None = None,
-                    poll: float = 0.05) -> None:
-        """Emit the existing entries, then new ones until the container has stopped for good."""
+                    poll: float = 0.05, on_start: Callable[[], None] | None = None) -> None:
+        """Emit the existing entries, then new ones until the container has stopped for good.
+        ``on_start`` is called once the point between old and new entries is fixed (``attach``
+        sends input only then, so no answer to it falls before that point)."""
         record = self.store.resolve(ref)
         path = self.store.log_path(record.id)
         history = [e for old in log_files(path) if old != path for e in read_logs(old)]
         entries, offset, inode = follow(path, 0)  # one read: no entry between history and offset is lost
         backlog = history + entries
+        if on_start is not None:
+            on_start()
         for entry in backlog if tail is None else backlog[max(0, len(backlog) - tail):] if tail > 0 else []:
             emit(entry)
         pause = 0.005  # short first: new lines of a quick command show at once
@@ -502,14 +506,21 @@ class Containers:
             raise ExecError(f"exec failed: {message}", exit_code)
         return code
 
-    def attach_stdin(self, ref: str) -> int | None:
-        """A writable fd to the container's stdin (or pty), if it was created with one."""
+    def attach_stdin(self, ref: str, *, once: bool = True) -> int | None:
+        """A writable fd to the container's stdin (or pty), if it was created with one and it is
+        still open. ``once`` (``run -i`` attached): closing this fd is the container's end of input.
+        Otherwise (``attach``) the container's stdin stays open when this attacher goes."""
         record = self.store.resolve(ref)
-        reply = client.shim_request(self.store.socket_path(record.id), {"op": "stdin"})
+        reply = client.shim_request(self.store.socket_path(record.id), {"op": "stdin", "once": once})
         if reply is None:
             return None
         _msg, fds = reply
         return fds[0] if fds else None
+
+    def resize(self, ref: str, rows: int, cols: int) -> None:
+        """The size of the container's pseudo-TTY (an attached terminal's); nothing without one."""
+        record = self.store.resolve(ref)
+        client.shim_request(self.store.socket_path(record.id), {"op": "resize", "rows": rows, "cols": cols})
 
     def rename(self, ref: str, name: str) -> None:
         """``docker rename``: a new, unused name for the container (running or not)."""

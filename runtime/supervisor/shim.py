@@ -6,7 +6,8 @@ records every state change in ``state.json``, applies the restart policy, runs t
 healthcheck, and answers requests on ``<run>/containers/<id>/shim.sock``:
 
 ``state``, ``stop`` (signal, grace period, then SIGKILL), ``kill``, ``pause``, ``unpause``,
-``wait`` (reply at the final exit), ``stdin`` (the stdin pipe or pty master, as an fd),
+``wait`` (reply at the final exit), ``stdin`` (the stdin pipe or pty master, as an fd; with
+``once`` false the shim keeps its own copy, so attachers can come and go),
 ``resize``. A plain ``selectors`` loop with timers: no threads, no trio (lean and fork-safe).
 
 With ``adopt`` the shim takes over a container whose previous shim was killed: it cannot be
@@ -345,8 +346,10 @@ class Shim:
         elif op == "stdin":
             fd = self.pty if self.pty is not None else (self.pipes.get("in_w") if self.spec.process.stdin else None)
             protocol.send(conn, {"ok": fd is not None}, [fd] if fd is not None else None)
-            if fd is not None and fd == self.pipes.get("in_w"):
-                os.close(self.pipes.pop("in_w"))  # the attacher owns stdin now: its close is the container's EOF
+            if fd is not None and fd == self.pipes.get("in_w") and msg.get("once", True):
+                # ``run -i`` attached (Docker's StdinOnce): the attacher owns stdin now, its close is the
+                # container's EOF. ``attach`` keeps the shim's copy: detaching leaves stdin open for the next.
+                os.close(self.pipes.pop("in_w"))
         elif op == "resize" and self.pty is not None:
             fcntl.ioctl(self.pty, termios.TIOCSWINSZ, struct.pack("HHHH", msg["rows"], msg["cols"], 0, 0))
             protocol.send(conn, {"ok": True})

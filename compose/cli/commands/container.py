@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 SUBCOMMANDS = ("rename", "run", "create", "start", "ls", "ps", "inspect", "stop", "kill", "restart", "pause",
-               "unpause", "rm", "exec", "logs", "wait", "top", "commit", "export")
+               "unpause", "rm", "exec", "logs", "wait", "top", "commit", "export", "attach", "cp", "port", "stats")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -553,6 +553,12 @@ def _cmd_export(containers: Any, args: argparse.Namespace) -> int:
     from compose.cli.commands.container_commit import cmd_export
 
     return cmd_export(containers, args)
+
+
+def _cmd_attach(containers: Any, args: argparse.Namespace) -> int:
+    from compose.cli.commands.container_tools import cmd_attach
+
+    return cmd_attach(containers, args)
 
 
 def _cmd_cp(containers: Any, args: argparse.Namespace) -> int:

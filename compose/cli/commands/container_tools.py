@@ -1,5 +1,6 @@
-"""``pycompose container cp|port|stats``: Docker's commands on single containers, on the same
-runtime calls as the compose-level ``cp``, ``port`` and ``stats`` (their helpers are shared)."""
+"""``pycompose container attach|cp|port|stats``: Docker's commands on single containers, on the
+same runtime calls as the compose-level ``attach``, ``cp``, ``port`` and ``stats`` (their helpers are
+shared)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from typing import Any
 
 
 def add_parsers(sub: Any) -> None:
+    from compose.cli.commands.attach import add_flags
+
+    p = sub.add_parser("attach", help="Attach local standard input, output, and error streams to a running container")
+    add_flags(p)
+    p.add_argument("container", metavar="CONTAINER")
     p = sub.add_parser("cp", help="Copy files/folders between a container and the local filesystem")
     p.add_argument("-a", "--archive", action="store_true", help="Archive mode (copy all uid/gid information)")
     p.add_argument("-L", "--follow-link", action="store_true", help="Always follow symbol link in SRC_PATH")
@@ -24,6 +30,13 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--no-trunc", action="store_true", help="Do not truncate output")
     p.add_argument("--format", default=None, help="Format output: table, json, or a Go template")
     p.add_argument("containers", nargs="*", metavar="CONTAINER")
+
+
+def cmd_attach(containers: Any, args: argparse.Namespace) -> int:
+    from compose.cli.commands.attach import DEFAULT_DETACH_KEYS, attach, configured_detach_keys, parse_detach_keys
+
+    keys = parse_detach_keys(args.detach_keys or configured_detach_keys() or DEFAULT_DETACH_KEYS)
+    return attach(containers, args.container, stdin=not args.no_stdin, detach_keys=keys, sig_proxy=args.sig_proxy)
 
 
 def cmd_cp(containers: Any, args: argparse.Namespace) -> int:
