@@ -123,12 +123,20 @@ def build_request(project: Any, name: str, *, no_cache: bool = False, pull: bool
     image = service.image_name(project.name)
     return BuildRequest(
         context=context, dockerfile=dockerfile, dockerfile_inline=spec.dockerfile_inline or None,
-        target=spec.target or None, args=args, labels=dict(spec.labels),
+        target=spec.target or None, args=args, labels=image_labels(project.name, name, spec.labels),
         tags=tuple(dict.fromkeys((image, *spec.tags))), no_cache=no_cache or spec.no_cache,
         pull=pull or spec.pull, secrets=_secrets(project, name, spec.secrets), ssh=tuple(spec.ssh),
         network=spec.network or None, extra_hosts=_extra_hosts(name, spec.extra_hosts),
         shm_size=spec.shm_size or None, additional_contexts=contexts, platforms=platforms, ulimits=ulimits,
         privileged=spec.privileged, quiet=quiet)
+
+
+def image_labels(project: str, service: str, own: Mapping[str, str]) -> dict[str, str]:
+    """The labels of a service's built image, as Docker Compose sets them: the build's own, then
+    the project, the service and the version (how ``watch --prune`` finds the project's images)."""
+    from compose.convert import labels as L
+
+    return {**own, L.VERSION: L.CONTAINER_VERSION, L.PROJECT: project, L.SERVICE: service}
 
 
 def build_order(project: Any, names: Sequence[str]) -> list[list[str]]:
@@ -174,8 +182,6 @@ def build_services(session: Any, names: Sequence[str], *, no_cache: bool = False
     from runtime.api.build import Builder, BuildStepFailed
 
     project = session.project
-    if push:
-        _push_api()  # refused before anything is built
     state = session.runtime.state if session.runtime is not None else None
     printer = Printer("quiet" if quiet else progress)
     built: dict[str, str] = {}
@@ -214,17 +220,10 @@ def _prefixed(name: str, printer: Callable[[Any], None]) -> Callable[[Any], None
     return emit
 
 
-def _push_api() -> Any:
-    try:
-        from runtime.api import push as push_api
-    except ImportError:
-        raise ConfigError("build --push: pushing images is not supported yet (no registry client)") from None
-    return push_api
-
-
 def push_images(session: Any, names: Sequence[str]) -> None:
-    """``--push``: each built service's image names, through ``runtime.api.push`` when it exists."""
-    push_api = _push_api()
+    """``--push``: each built service's image names, through ``runtime.api.push``."""
+    from runtime.api import push as push_api
+
     project = session.project
     for name in names:
         spec = project.services[name].build

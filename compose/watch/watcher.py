@@ -8,7 +8,10 @@ thousand files is one batch. Each batch is split by rule (:mod:`compose.watch.ru
   through the runtime (``Containers.sync``), then ``sync+restart`` restarts them and
   ``sync+exec`` runs the rule's command in each;
 * ``restart`` restarts the service's containers; ``rebuild`` runs ``up -d --build --no-deps``
-  for the service, which rebuilds its image and recreates only it.
+  for the service, which rebuilds its image and recreates only it; then (``--prune``, on by
+  default as in Docker Compose) the project's dangling images go: the image the rebuild
+  superseded is removed at once, since its containers are gone by then (Docker Compose prunes
+  before recreating, so the superseded image stays until the next rebuild).
 
 The compose files the project was loaded from (every ``-f`` file, ``.env``/``--env-file``,
 ``env_file``, ``include`` and ``extends`` files) are watched too: an edit re-runs ``up -d`` —
@@ -56,8 +59,9 @@ def cli_prefix(opts: Any) -> list[str]:
 
 class Watcher:
     def __init__(self, opts: Any, session: Any, services: Sequence[str], *, quiet: bool = False,
-                 json_lines: bool = False, out: Any = None) -> None:
+                 json_lines: bool = False, out: Any = None, prune: bool = True) -> None:
         self.opts = opts
+        self.prune = prune
         self.session = session
         self.services = list(services) or sorted(session.project.services)
         self.quiet = quiet
@@ -171,6 +175,25 @@ class Watcher:
             else:
                 self.say("rebuilt", rule.service, f'"{rule.service}" rebuilt and recreated', names,
                          time.monotonic() - start)
+                if self.prune:
+                    self.prune_images(rule.service)
+
+    def prune_images(self, service: str) -> None:
+        """The project's dangling images (built for it, no longer tagged, used by no container)."""
+        from compose.convert import labels as L
+        from runtime.api import PyComposeError
+
+        try:
+            removed, _reclaimed = self.session.rt.images.prune(
+                filters={"label": [f"{L.PROJECT}={self.session.project.name}"]})
+        except PyComposeError as exc:
+            self.say("error", service, f"Pruning dangling images failed: {exc}")
+            return
+        deleted = [r.subject for r in removed if r.action == "deleted"]
+        if deleted:
+            short = ", ".join(d.removeprefix("sha256:")[:12] for d in deleted)
+            self.say("prune", service, f"Removed {len(deleted)} dangling image{'s' if len(deleted) != 1 else ''}: "
+                                       f"{short}")
 
     def restart(self, service: str) -> None:
         start = time.monotonic()

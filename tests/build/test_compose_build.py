@@ -68,7 +68,8 @@ def test_full_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert req.context == tmp_path / "web"
     assert req.dockerfile == tmp_path / "web/Dockerfile.web"
     assert dict(req.args) == {"A": "2", "FROMENV": "fe", "NEW": "n"}
-    assert dict(req.labels) == {"x": "y"}
+    assert dict(req.labels) == {"x": "y", "com.docker.compose.project": "demo", "com.docker.compose.service": "web",
+                                "com.docker.compose.version": "2.40.3"}  # as Docker Compose labels built images
     assert req.tags == ("myweb:1", "extra:tag")
     assert req.target == "final"
     assert req.secrets == (BuildSecret("tok", file=os.fspath(tmp_path / "tok.txt")),
@@ -168,12 +169,16 @@ def test_print_with_dependencies_and_ssh(tmp_path: Path) -> None:
     assert plan["target"]["web"]["ssh"] == ["default"] and plan["target"]["db"]["ssh"] == ["default"]
 
 
-def test_push_is_refused_before_building(tmp_path: Path, state_root) -> None:
-    session_of(tmp_path, FULL)
+def test_a_failed_build_pushes_nothing(tmp_path: Path, state_root) -> None:
+    session_of(tmp_path, """
+    services:
+      api: {build: ./api, image: "127.0.0.1:9/never/pushed:1"}
+    """)
     (tmp_path / "api/Dockerfile").write_text("FROM scratch\nCOPY nothing-here /\n")
     result = _cli(tmp_path, "build", "--push", "api")
-    assert result.returncode != 0 and "pushing images is not supported yet" in result.stderr
-    assert "nothing-here" not in result.stderr  # no build was tried
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == 'pycompose: "nothing-here": not found'
+    assert "127.0.0.1:9" not in result.stderr  # no push was tried (it would fail on the closed port)
 
 
 def test_unknown_service(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from compose.cli.commands.attach import EscapeFilter, configured_detach_keys, parse_bool, parse_detach_keys
+from compose.cli.commands.attach import EscapeFilter, configured_detach_keys, parse_detach_keys
+from compose.cli.goflags import add_bool, parse_bool
 from compose.errors import UsageError
 
 
@@ -47,4 +48,11 @@ def test_detach_keys_from_the_client_configuration(tmp_path) -> None:
 def test_bool_flags() -> None:
     assert parse_bool("false") is False and parse_bool("1") is True and parse_bool("T") is True
     with pytest.raises(argparse.ArgumentTypeError):
-        parse_bool("maybe")
+        parse_bool("yes")  # not a Go boolean
+    parser = argparse.ArgumentParser(allow_abbrev=False)
+    add_bool(parser, "-p", "--pause", default=True, help="Pause")
+    parser.add_argument("rest", nargs="*")
+    assert parser.parse_args(["-p", "c"]) == argparse.Namespace(pause=True, rest=["c"])  # never takes a value
+    assert parser.parse_args(["--pause=false", "c"]) == argparse.Namespace(pause=False, rest=["c"])
+    assert parser.parse_args(["-p=0"]).pause is False and parser.parse_args(["--pause=True"]).pause is True
+    assert parser.parse_args([]).pause is True

@@ -213,3 +213,60 @@ def test_new_replicas_get_the_files_and_a_recreated_path_is_still_watched(projec
         _until(lambda: _cat(project, 1, "/srv/index.txt").stdout == "after recreate\n", "the re-created path")
     finally:
         watch.stop()
+
+
+REBUILD = """
+services:
+  api:
+    build: ./api
+    command: ["sleep", "1000"]
+    develop:
+      watch:
+        - path: ./api/msg
+          action: rebuild
+  other:
+    image: busybox
+    command: ["sleep", "1000"]
+"""
+
+
+def _untagged(project: Project) -> set[str]:
+    out = project.run("image", "ls", "-a", "-q", "--no-trunc", "--filter", "dangling=true").stdout
+    return set(out.split())
+
+
+def test_rebuild_recreates_only_its_service_and_prunes_the_superseded_image(project: Project) -> None:
+    api = project.dir / "api"
+    api.mkdir()
+    (api / "Dockerfile").write_text("FROM busybox\nCOPY msg /msg\n")
+    (api / "msg").write_text("one\n")
+    project.write(REBUILD)
+    project.run("up", "-d")
+    api_name, other_name = f"{project.name}-api-1", f"{project.name}-other-1"
+    before = project.containers()
+    first_image = before[api_name]["Image"]
+    labels = before[api_name]["Config"]["Labels"]
+    assert labels["com.docker.compose.project"] == project.name  # the image's labels, as Docker Compose's
+    watch = Watch(project)
+    try:
+        (api / "msg").write_text("two\n")
+        watch.wait_for('Rebuilding "api" after 1 change: msg')
+        watch.wait_for('"api" rebuilt and recreated', deadline=120)
+        watch.wait_for(f"Removed 1 dangling image: {first_image.removeprefix('sha256:')[:12]}")
+        after = project.containers()
+        assert after[api_name]["Id"] != before[api_name]["Id"]
+        assert after[other_name]["Id"] == before[other_name]["Id"]
+        assert project.run("exec", "-T", "api", "cat", "/msg").stdout == "two\n"
+        second_image = after[api_name]["Image"]
+        assert first_image not in project.run("image", "ls", "-q", "--no-trunc").stdout.split()
+    finally:
+        assert watch.stop() == 0
+    watch = Watch(project, "--prune=false")  # the superseded image stays, dangling
+    try:
+        (api / "msg").write_text("three\n")
+        watch.wait_for('"api" rebuilt and recreated', deadline=120)
+        _until(lambda: project.run("exec", "-T", "api", "cat", "/msg").stdout == "three\n", "the third build")
+        assert second_image in _untagged(project)
+        assert not any("dangling image" in line for line in watch.seen)
+    finally:
+        assert watch.stop() == 0

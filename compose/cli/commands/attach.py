@@ -20,6 +20,8 @@ import sys
 import threading
 from typing import Any
 
+from compose.cli.goflags import add_bool
+
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 # ctrl-<value> -> byte, as Docker reads detach keys
 _CTRL = {**{chr(c): c - ord("a") + 1 for c in range(ord("a"), ord("z") + 1)},
@@ -32,24 +34,13 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--detach-keys", default=None, metavar="KEYS",
                         help="Override the key sequence for detaching from a container")
     parser.add_argument("--no-stdin", action="store_true", help="Do not attach STDIN")
-    parser.add_argument("--sig-proxy", type=parse_bool, nargs="?", const=True, default=True, metavar="BOOL",
-                        help="Proxy all received signals to the process (default true)")
+    add_bool(parser, "--sig-proxy", default=True, help="Proxy all received signals to the process")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_flags(parser)
     parser.add_argument("--index", type=int, default=0, help="index of the container if service has multiple replicas")
     parser.add_argument("service", metavar="SERVICE")
-
-
-def parse_bool(text: str) -> bool:
-    """Go's ``strconv.ParseBool``, as Docker's boolean flags take it."""
-    value = text.strip().lower()
-    if value in ("1", "t", "true", "y", "yes"):
-        return True
-    if value in ("0", "f", "false", "n", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}: use true or false")
 
 
 def parse_detach_keys(text: str) -> bytes:

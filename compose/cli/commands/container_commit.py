@@ -12,8 +12,7 @@ import os
 import sys
 from typing import Any
 
-_TRUE = ("true", "1", "t", "yes")
-_FALSE = ("false", "0", "f", "no")
+from compose.cli.goflags import add_bool
 
 
 def add_parsers(sub: Any) -> None:
@@ -21,8 +20,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("-a", "--author", default="", help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
     p.add_argument("-c", "--change", action="append", default=[], help="Apply Dockerfile instruction to the image")
     p.add_argument("-m", "--message", default="", help="Commit message")
-    p.add_argument("-p", "--pause", nargs="?", const="true", default="true",
-                   help="Pause container during commit (default true; --pause=false to keep it running)")
+    add_bool(p, "-p", "--pause", default=True, help="Pause container during commit")
     p.add_argument("targets", nargs="*", metavar="CONTAINER [REPOSITORY[:TAG]]")
     p = sub.add_parser("export", help="Export a container's filesystem as a tar archive")
     p.add_argument("-o", "--output", default=None, help="Write to a file, instead of STDOUT")
@@ -33,14 +31,10 @@ def cmd_commit(containers: Any, args: argparse.Namespace) -> int:
     from compose.errors import UsageError
 
     targets = list(args.targets)
-    pause = args.pause.lower()
-    if pause not in _TRUE + _FALSE:  # "-p CONTAINER": the flag took the container as its value
-        targets.insert(0, args.pause)
-        pause = "true"
     if len(targets) not in (1, 2):
         raise UsageError('"container commit" requires at least 1 and at most 2 arguments: CONTAINER [REPOSITORY[:TAG]]')
     image_id = containers.commit(targets[0], targets[1] if len(targets) == 2 else None, author=args.author,
-                                 message=args.message, changes=tuple(args.change), pause=pause in _TRUE)
+                                 message=args.message, changes=tuple(args.change), pause=args.pause)
     print(image_id)
     return 0
 

@@ -11,22 +11,24 @@ import sys
 import threading
 from typing import Any
 
+from compose.cli.goflags import add_bool
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("services", nargs="*", metavar="SERVICE")
     parser.add_argument("--no-up", action="store_true", help="Do not build & start services before watching")
-    parser.add_argument("--prune", action="store_true", help="Prune dangling images on rebuild")
+    add_bool(parser, "--prune", default=True, help="Prune dangling images on rebuild")
     parser.add_argument("--quiet", action="store_true", help="Hide build output")
 
 
-def _watch(opts: Any, services: list[str], *, quiet: bool) -> None:
+def _watch(opts: Any, services: list[str], *, quiet: bool, prune: bool = True) -> None:
     from dataclasses import replace
 
     from compose.reconcile.session import Runtime, load_session
     from compose.watch.watcher import Watcher
 
     session = replace(load_session(opts), runtime=Runtime.open())
-    watcher = Watcher(opts, session, services, quiet=quiet, json_lines=opts.progress == "json")
+    watcher = Watcher(opts, session, services, quiet=quiet, json_lines=opts.progress == "json", prune=prune)
     stop = threading.Event()
 
     def interrupted(_signum: int, _frame: object) -> None:
@@ -44,7 +46,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
         done = subprocess.run([*cli_prefix(opts), "up", "-d", *args.services], check=False)
         if done.returncode != 0:
             return done.returncode
-    _watch(opts, list(args.services), quiet=args.quiet)
+    _watch(opts, list(args.services), quiet=args.quiet, prune=args.prune)
     return 0
 
 
