@@ -40,10 +40,12 @@ from runtime.build.dockerfile import PROXY_ARGS, expand_instruction, parse, pred
 from runtime.build.dockerfile import instructions as ins
 from runtime.build.errors import BuildError, BuildStepFailed, DockerfileError
 from runtime.build.layer import layer_from_upper
+from runtime.images.changes import format_go_duration
 from runtime.state import StateRoot
 
 Progress = Callable[[str, str, str, "float | None"], None]  # step, status, text, elapsed
 DEFAULT_SHELL = ("/bin/sh", "-c")
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SKIP = {"etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv"}
 
 
@@ -58,6 +60,7 @@ class StageState:
     config: dict[str, Any]
     key: str
     args: dict[str, str] = field(default_factory=dict)
+    declared: dict[str, str | None] = field(default_factory=dict)  # the stage's ARGs in order, as given
     pending: list[HistoryEntry] = field(default_factory=list)
     built: bool = False
     cmd_set: bool = False
@@ -140,11 +143,14 @@ class Executor:
             state.image, state.config, state.key = parent.image, json.loads(json.dumps(parent.config)), parent.key
         elif base.image.lower() == "scratch":
             state.key = _hash("scratch")
+            state.config = {"Env": [f"PATH={DEFAULT_PATH}"], "WorkingDir": "/"}  # BuildKit's empty image
         else:
             record = self._base_image(base.image)
             state.image = record.id
             state.config = self._raw_config(record.id)
             state.key = _hash("from", record.id)
+            if "PATH" not in state.env():  # BuildKit gives every stage a PATH
+                state.config["Env"] = [*(state.config.get("Env") or []), f"PATH={DEFAULT_PATH}"]
         self.progress(f"[{label} 1/{len(stage.instructions) + 1}] FROM {base.image}", "done", "",
                       time.monotonic() - start)
         no_cache = self.opts.no_cache or label in self.opts.no_cache_filter
@@ -190,21 +196,30 @@ class Executor:
             self._layer_step(state, instr, f"{step} {text}", no_cache)
             return
         self._metadata(state, instr)
-        state.pending.append(HistoryEntry(_created_by(instr, state), empty_layer=True))
+        if isinstance(instr, ins.Workdir) and state.config["WorkingDir"] != "/":
+            self._layer_step(state, instr, f"{step} {text}", no_cache)  # BuildKit makes the directory: a layer
+            return
+        if not isinstance(instr, ins.OnBuild):  # BuildKit writes no history for ONBUILD
+            state.pending.append(_history(_created_by(instr, state), empty_layer=True))
         state.key = _hash(state.key, text)
         self.progress(f"{step} {text}", "done", "", time.monotonic() - start)
 
     def _arg(self, state: StageState, arg: ins.Arg) -> None:
+        written = []
         for k, default in arg.pairs:
+            expanded = None if default is None else ins_expand(default, state.words(), self.df, arg)
             if k in self.opts.build_args:
                 value: str | None = self.opts.build_args[k]
-            elif default is not None:
-                value = ins_expand(default, state.words(), self.df, arg)
+            elif expanded is not None:
+                value = expanded
             else:
                 value = self.global_args.get(k)
             if value is not None:
                 state.args[k] = value
+            state.declared[k] = value
+            written.append(k if expanded is None else f"{k}={expanded}")
             state.key = _hash(state.key, "ARG", k, value or "")
+        state.pending.append(_history("ARG " + " ".join(written), empty_layer=True))
 
     def _metadata(self, state: StageState, instr: ins.Instruction) -> None:
         cfg = state.config
@@ -259,7 +274,8 @@ class Executor:
             return None
         return [*(state.config.get("Shell") or DEFAULT_SHELL), command[0]] if shell_form else list(command)
 
-    def _layer_step(self, state: StageState, instr: ins.Run | ins.Copy, step: str, no_cache: bool) -> None:
+    def _layer_step(self, state: StageState, instr: ins.Run | ins.Copy | ins.Workdir, step: str,
+                    no_cache: bool) -> None:
         start = time.monotonic()
         key = _hash(state.key, step.split("] ", 1)[1], *self._key_parts(state, instr))
         cached = None if no_cache else self.cache.get(key)
@@ -276,18 +292,22 @@ class Executor:
 
                 def skip(rel: str, st: os.stat_result, made: set[str] = made) -> bool:
                     return _skip(rel, st) or rel in made
+            elif isinstance(instr, ins.Workdir):
+                self._mkdir_workdir(state, rootfs)
             else:
                 self._copy(state, instr, rootfs, work)
             layer = layer_from_upper(upper, work, epoch=self.opts.epoch, skip=skip)
-            entry = HistoryEntry(_created_by(instr, state), empty_layer=False)
+            entry = _history(_created_by(instr, state), empty_layer=False)
             image = commit_image(self.store, state.image, [layer], state.config, [*state.pending, entry], [],
                                  epoch=self.opts.epoch)
         state.image, state.key, state.pending = image.id, key, []
         self.cache.put(key, image.id)
         self.progress(step, "done", "", time.monotonic() - start)
 
-    def _key_parts(self, state: StageState, instr: ins.Run | ins.Copy) -> list[str]:
+    def _key_parts(self, state: StageState, instr: ins.Run | ins.Copy | ins.Workdir) -> list[str]:
         parts = [json.dumps(sorted(state.args.items())), json.dumps(state.config, sort_keys=True)]
+        if isinstance(instr, ins.Workdir):
+            return parts
         if isinstance(instr, ins.Copy):
             from runtime.build.context import checksum
 
@@ -323,6 +343,21 @@ class Executor:
             self.store.release_rootfs(cid)
             shutil.rmtree(work, ignore_errors=True)
 
+    def _mkdir_workdir(self, state: StageState, rootfs: Path) -> None:
+        """``WORKDIR``'s directory and its missing parents, 0755, owned by the stage's ``USER``."""
+        from runtime.build.copy import resolve_chown
+        from runtime.container.rootfs import secure_join
+
+        uid, gid = resolve_chown(rootfs, state.config.get("User") or "0")  # a bare uid is its own group too
+        path = ""
+        for part in [p for p in state.config["WorkingDir"].split("/") if p]:
+            path = f"{path}/{part}"
+            target = secure_join(rootfs, path)
+            if not os.path.lexists(target):
+                os.mkdir(target, 0o755)
+                os.chmod(target, 0o755)
+                os.chown(target, uid, gid)
+
     # -- RUN -------------------------------------------------------------------------------------
     def _run(self, state: StageState, instr: ins.Run, rootfs: Path, step: str) -> set[str]:
         """Run the step; the paths that exist only as mount points of its mounts (left out of
@@ -349,8 +384,9 @@ class Executor:
         env = {k: v for k, v in self.opts.build_args.items() if k in PROXY_ARGS and v is not None}
         env.update(state.args)
         env.update(state.env())
-        env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-        user, _name = resolve_user(rootfs, cfg.get("User") or "root")
+        env.setdefault("PATH", DEFAULT_PATH)
+        user, home = resolve_user(rootfs, cfg.get("User") or "")  # none: uid 0, passwd or not
+        env.setdefault("HOME", home)
         mounts = [*self._run_mounts(instr, state)]
         network = instr.network or self.opts.network or "default"
         if network not in ("default", "host", "none"):
@@ -512,11 +548,79 @@ def _describe(instr: ins.Instruction) -> str:
 
 
 def _created_by(instr: ins.Instruction, state: StageState) -> str:
+    """The history's ``created_by``, word for word as BuildKit writes it."""
+    cfg = state.config
     if isinstance(instr, ins.Run):
-        shell = " ".join(state.config.get("Shell") or DEFAULT_SHELL)
-        cmd = instr.command[0] if instr.shell_form else json.dumps(list(instr.command))
-        return f"RUN {shell} {cmd} # buildkit" if instr.shell_form else f"RUN {cmd} # buildkit"
-    return f"{_describe(instr)}{' # buildkit' if isinstance(instr, ins.Copy) else ''}"
+        args = [*(cfg.get("Shell") or DEFAULT_SHELL), instr.command[0]] if instr.shell_form else list(instr.command)
+        env = state.env()
+        shown = [f"{k}={v or ''}" for k, v in state.declared.items() if k not in env]  # ARGs ENV does not hide
+        return "RUN " + " ".join([*([f"|{len(shown)}", *shown] if shown else []), *args]) + " # buildkit"
+    if isinstance(instr, ins.Copy):
+        flags = ["--parents"] if instr.parents else []
+        flags += [f"--chown={instr.chown}"] if instr.chown else []
+        flags += [f"--chmod={instr.chmod}"] if instr.chmod else []
+        keyword = "ADD" if instr.is_add else "COPY"
+        return " ".join([keyword, *flags, *instr.sources, instr.dest]) + " # buildkit"
+    if isinstance(instr, ins.Workdir):
+        return f"WORKDIR {cfg['WorkingDir']}"
+    if isinstance(instr, ins.Cmd):
+        return f"CMD {_go_list(cfg.get('Cmd') or [])}"
+    if isinstance(instr, ins.Expose):
+        ports = sorted({p if "/" in p else f"{p}/tcp" for p in instr.ports})
+        return "EXPOSE map[" + " ".join(f"{p}:{{}}" for p in ports) + "]"
+    if isinstance(instr, ins.Volume):
+        return "VOLUME [" + " ".join(instr.paths) + "]"
+    if isinstance(instr, ins.Shell):
+        return "SHELL [" + " ".join(instr.command) + "]"
+    if isinstance(instr, ins.Healthcheck):
+        hc = cfg.get("Healthcheck") or {}
+        times = " ".join(_go_quote(format_go_duration(hc.get(k) or 0))
+                         for k in ("Interval", "Timeout", "StartPeriod", "StartInterval"))
+        return f"HEALTHCHECK &{{{_go_list(hc.get('Test') or [])} {times} {_go_rune(hc.get('Retries') or 0)}}}"
+    if isinstance(instr, ins.Entrypoint):
+        return f"ENTRYPOINT {_go_list(cfg.get('Entrypoint') or [])}"
+    return _describe(instr)
+
+
+def _history(created_by: str, *, empty_layer: bool) -> HistoryEntry:
+    return HistoryEntry(created_by, empty_layer=empty_layer, comment="buildkit.dockerfile.v0")
+
+
+def _go_rune(value: int) -> str:
+    """Go's ``%q`` of an integer: a quoted character (``'\\x04'``)."""
+    ch = chr(value)
+    named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+             "'": "\\'", "\\": "\\\\"}
+    if ch in named:
+        return f"'{named[ch]}'"
+    if ch.isprintable():
+        return f"'{ch}'"
+    return f"'\\x{value:02x}'" if value < 0x80 else f"'\\u{value:04x}'"
+
+
+def _go_list(words: list[str]) -> str:
+    """Go's ``fmt.Sprintf("%q", []string{...})``: ``["a" "b c"]``."""
+    return "[" + " ".join(_go_quote(w) for w in words) + "]"
+
+
+def _go_quote(text: str) -> str:
+    """Go's ``strconv.Quote``."""
+    named = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+             "\t": "\\t", "\v": "\\v"}
+    out = []
+    for ch in text:
+        if ch in named:
+            out.append(named[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
+
 
 
 __all__ = ["Executor", "Options"]

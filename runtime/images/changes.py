@@ -26,6 +26,27 @@ def go_duration(text: str) -> int:
     return int(sum(float(n) * _NS[u] for n, u in parts))
 
 
+def format_go_duration(ns: int) -> str:
+    """Go's ``time.Duration.String``: ``0s``, ``1.5s``, ``1m30s``, ``250ms``."""
+    def frac(value: int, unit: int) -> str:
+        whole, rest = divmod(value, unit)
+        digits = str(rest).rjust(len(str(unit)) - 1, "0").rstrip("0")
+        return f"{whole}.{digits}" if digits else str(whole)
+
+    sign, ns = ("-" if ns < 0 else ""), abs(ns)
+    if ns == 0:
+        return "0s"
+    if ns < 1_000:
+        return f"{sign}{ns}ns"
+    if ns < 1_000_000:
+        return f"{sign}{frac(ns, 1_000)}\u00b5s"
+    if ns < 1_000_000_000:
+        return f"{sign}{frac(ns, 1_000_000)}ms"
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    return sign + (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + frac(rest, 10**9) + "s"
+
+
 def _json_list(args: str) -> list[str] | None:
     text = args.strip()
     if not text.startswith("["):

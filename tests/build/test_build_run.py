@@ -65,6 +65,51 @@ CMD ["echo $A"]
     assert inspect["Config"]["Healthcheck"]["Interval"] == 5 * 10**9
 
 
+def test_what_buildkit_writes_history_workdir_path_and_home(builder, tmp_path: Path) -> None:
+    """What the BuildKit parity corpus (test_buildkit_parity.py, Docker as the oracle) showed, kept
+    here without Docker: WORKDIR makes its directory (a layer, owned by USER), every stage has a
+    PATH, RUN gets HOME, and history is written word for word as BuildKit writes it."""
+    ctx = project(tmp_path, """FROM busybox
+ARG NAME=n
+ARG EMPTY
+WORKDIR /etc
+RUN rm /etc/passwd && echo "$HOME" > /home-seen
+RUN id -u > /uid
+USER 1000
+WORKDIR /made/here
+EXPOSE 8080 53/udp
+HEALTHCHECK --interval=90s --retries=3 CMD true
+ONBUILD RUN true
+CMD echo "hi"
+""")
+    image, _ = build(builder, ctx, tags=("bk:1",), args={"NAME": "cli"})
+    assert run("bk:1", "cat", "/home-seen", "/uid") == "/root\n0\n"  # no passwd left: still uid 0
+    assert run("bk:1", "stat", "-c", "%u:%g %a", "/made", "/made/here") == "1000:1000 755\n1000:1000 755\n"
+    assert image.config.env[-1] == "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    inspect = json.loads(cli("image", "inspect", "bk:1").stdout)[0]
+    assert inspect["Config"]["WorkingDir"] == "/made/here"
+    history = created_by(builder, "bk:1")[-10:]
+    assert history == [
+        "ARG NAME=n", "ARG EMPTY", "WORKDIR /etc",
+        '|2 NAME=cli EMPTY= /bin/sh -c rm /etc/passwd && echo "$HOME" > /home-seen'.join(("RUN ", " # buildkit")),
+        "RUN |2 NAME=cli EMPTY= /bin/sh -c id -u > /uid # buildkit", "USER 1000", "WORKDIR /made/here",
+        "EXPOSE map[53/udp:{} 8080/tcp:{}]",
+        """HEALTHCHECK &{["CMD-SHELL" "true"] "1m30s" "0s" "0s" "0s" '\\x03'}""",
+        'CMD ["/bin/sh" "-c" "echo \\"hi\\""]']  # ONBUILD writes no history
+    scratch = project(tmp_path / "s", "FROM scratch\nCOPY Dockerfile /d\n")
+    build(builder, scratch, tags=("bk-scratch:1",))
+    cfg = json.loads(cli("image", "inspect", "bk-scratch:1").stdout)[0]["Config"]
+    assert cfg["WorkingDir"] == "/"
+    assert cfg["Env"] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+
+
+def created_by(builder, ref: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The image's history, oldest first (``image history`` lists the newest first)."""
+    from runtime.api.images import ImageStore
+
+    return [row.created_by for row in reversed(ImageStore(builder.state).history(ref))]
+
+
 def test_run_copy_and_multi_stage_into_scratch(builder, tmp_path: Path) -> None:
     ctx = project(tmp_path, """FROM busybox AS build
 WORKDIR /app
