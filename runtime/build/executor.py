@@ -321,7 +321,14 @@ class Executor:
             parts += [h.content for h in instr.heredocs]
         else:
             parts += [h.content for h in instr.heredocs]
-            parts += [f"{m.type}:{m.id}:{m.target}:{m.source}:{m.from_}" for m in instr.mounts]
+            parts += [f"{m.type}:{m.id}:{m.target}:{m.source}:{m.from_}:{m.readonly}" for m in instr.mounts]
+            for m in instr.mounts:  # what a bind mount shows is part of the step
+                if m.type == "bind" and m.from_:
+                    parts.append(self._from_image(m.from_) or "scratch")
+                elif m.type == "bind":
+                    from runtime.build.context import checksum
+
+                    parts.append(checksum(self.opts.context, [m.source or "."], self.matcher, memo=self.memo))
         return parts
 
     @contextlib.contextmanager
@@ -362,6 +369,11 @@ class Executor:
     def _run(self, state: StageState, instr: ins.Run, rootfs: Path, step: str) -> set[str]:
         """Run the step; the paths that exist only as mount points of its mounts (left out of
         the layer, as BuildKit leaves them out)."""
+        with contextlib.ExitStack() as stack:  # what the step's mounts need while it runs
+            return self._run_with(state, instr, rootfs, step, stack)
+
+    def _run_with(self, state: StageState, instr: ins.Run, rootfs: Path, step: str,
+                  stack: contextlib.ExitStack) -> set[str]:
         from runtime.api.containers import ContainerSpec, Namespace, Process
         from runtime.container.process import resolve_user
         from runtime.container.store import new_id
@@ -387,7 +399,7 @@ class Executor:
         env.setdefault("PATH", DEFAULT_PATH)
         user, home = resolve_user(rootfs, cfg.get("User") or "")  # none: uid 0, passwd or not
         env.setdefault("HOME", home)
-        mounts = [*self._run_mounts(instr, state)]
+        mounts = [*self._run_mounts(instr, state, stack)]
         network = instr.network or self.opts.network or "default"
         if network not in ("default", "host", "none"):
             raise BuildError(f"{step}: --network={network}: only default, host and none are supported")
@@ -419,7 +431,7 @@ class Executor:
             raise BuildStepFailed(" ".join(args), code, "\n".join(lines[-10:]))
         return made
 
-    def _run_mounts(self, instr: ins.Run, state: StageState) -> Iterator[Any]:
+    def _run_mounts(self, instr: ins.Run, state: StageState, stack: contextlib.ExitStack) -> Iterator[Any]:
         from runtime.api.containers import Mount
 
         for m in instr.mounts:
@@ -439,12 +451,24 @@ class Executor:
                     continue
                 yield Mount(m.target or f"/run/secrets/{sid}", "bind", str(src_path), ("rbind", "ro"))
             elif m.type == "bind":
-                root = self.opts.context
-                if m.from_:
-                    raise BuildError("RUN --mount=type=bind,from=... is not supported yet")
                 from runtime.container.rootfs import secure_join
 
-                src = secure_join(root, m.source or ".")
+                if m.from_:  # another stage or an image, its root filesystem mounted for this step only
+                    other, _upper, _work = stack.enter_context(self._rootfs(self._from_image(m.from_)))
+                    src = secure_join(other, m.source or ".")  # written (rw): its upper dir, thrown away
+                else:
+                    src = secure_join(self.opts.context, m.source or ".")
+                    if not m.readonly:  # BuildKit drops what a rw bind writes: the context is never changed
+                        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="build-bind-",
+                                                                                       dir=self.state.root)))
+                        if src.is_dir():
+                            shutil.copytree(src, scratch / "src", symlinks=True)
+                        else:
+                            shutil.copy2(src, scratch / "src")
+                        src = scratch / "src"
+                if not src.exists():
+                    raise BuildError(f"RUN --mount=type=bind: {m.source or '.'} not found"
+                                     + (f" in {m.from_}" if m.from_ else " in the build context"))
                 yield Mount(m.target or "/", "bind", str(src), ("rbind", "ro" if m.readonly else "rw"))
             elif m.type == "ssh":
                 sock = os.environ.get("SSH_AUTH_SOCK")

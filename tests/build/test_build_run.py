@@ -216,6 +216,26 @@ def test_cache_mount_persists_between_builds(builder, tmp_path: Path) -> None:
     assert run("m:1", "cat", "/seen") == "1\n2\n"
 
 
+def test_bind_mounts_from_a_stage_and_of_the_context(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, """FROM busybox AS tools
+RUN mkdir /out && echo from-stage > /out/v
+FROM busybox
+RUN --mount=type=bind,from=tools,source=/out,target=/m cat /m/v > /got
+RUN --mount=type=bind,rw,target=/ctx echo scribble > /ctx/in.txt && echo new > /ctx/new && cat /ctx/in.txt > /rw
+RUN --mount=type=bind,source=in.txt,target=/in.txt cat /in.txt > /ro
+""", **{"in.txt": "one\n"})
+    build(builder, ctx, tags=("bind:1",))
+    assert run("bind:1", "cat", "/got", "/rw", "/ro") == "from-stage\nscribble\none\n"
+    assert (ctx / "in.txt").read_text() == "one\n" and not (ctx / "new").exists()  # rw writes are dropped
+    assert run("bind:1", "ls", "/").split().count("m") == 0  # the mount point is not in the image
+    (ctx / "in.txt").write_text("two\n")  # what a bind shows is part of its step's key
+    build(builder, ctx, tags=("bind:1",))
+    assert run("bind:1", "cat", "/ro") == "two\n"
+    missing = project(tmp_path / "x", "FROM busybox\nRUN --mount=type=bind,source=nope,target=/n true\n")
+    with pytest.raises(Exception, match="nope"):
+        build(builder, missing, tags=("bind:2",))
+
+
 def test_cli_image_build(builder, tmp_path: Path) -> None:
     ctx = project(tmp_path, "FROM busybox\nRUN echo from-cli > /f\n")
     result = cli("image", "build", "-q", "-t", "cli:1", str(ctx))

@@ -143,6 +143,8 @@ FROM parity-base:1
 RUN --mount=type=cache,target=/var/cache/x echo cached > /var/cache/x/f && ls /var/cache/x > /seen
 RUN --mount=type=tmpfs,target=/t echo gone > /t/f && test ! -e /t2
 RUN --mount=type=bind,source=in.txt,target=/in.txt cp /in.txt /copied
+RUN --mount=type=bind,from=parity-base:1,source=/etc,target=/base-etc cp /base-etc/passwd /passwd-copy
+RUN --mount=type=bind,rw,target=/w echo scribble > /w/in.txt && cat /w/in.txt > /rw-seen
 """, {"in.txt": ("bound\n", 0o644)}),
 }
 
@@ -279,7 +281,7 @@ def _fields(config: dict[str, Any]) -> dict[str, Any]:
 # follows today's: the mount points of ``RUN --mount`` stay in the layer as empty directories
 # (today they are removed), and ``COPY``/``ADD`` history leaves out ``--chown``/``--chmod``
 # (today it names them), and a ``HEALTHCHECK``'s history has no ``StartInterval`` (added since).
-OLD_ORACLE_DIRS = {"run-mounts": {"t", "var", "var/cache", "var/cache/x"}}
+OLD_ORACLE_DIRS = {"run-mounts": {"t", "var", "var/cache", "var/cache/x", "base-etc", "w"}}
 _COPY_FLAGS = re.compile(r" --(?:chown|chmod)=\S+| --parents")
 _START_INTERVAL = re.compile(r'^(HEALTHCHECK &\{\[.*\] "[^"]*" "[^"]*" "[^"]*") "[^"]*"')
 
