@@ -77,8 +77,7 @@ class Builder:
         for platform in request.platforms:
             if platform not in (host, host.rsplit("/", 1)[0]):
                 raise BuildError(f"platform {platform}: only the host's platform ({host}) can be built here")
-        if request.additional_contexts:
-            raise BuildError("additional build contexts are not supported yet")
+        contexts = _named_contexts(request.additional_contexts, context)
         if request.dockerfile_inline is not None:
             text, name = request.dockerfile_inline, "Dockerfile"
         else:
@@ -111,7 +110,7 @@ class Builder:
                        build_args={k: v for k, v in args.items() if v is not None}, tags=request.tags,
                        labels=dict(request.labels), no_cache=request.no_cache,
                        no_cache_filter=request.no_cache_filter, network=request.network, secrets=secrets,
-                       epoch=epoch, pull=request.pull)
+                       epoch=epoch, pull=request.pull, contexts=contexts)
 
         def emit(step: str, status: str, text: str, elapsed: float | None) -> None:
             if progress is not None:
@@ -128,6 +127,27 @@ class Builder:
         from runtime.build.cache import BuildCache
 
         return BuildCache(self.state).prune(all=all, keep_storage=keep_storage)
+
+
+def _named_contexts(given: Mapping[str, str], context: Path) -> dict[str, tuple[str, str]]:
+    """``additional_contexts`` (``--build-context``) as the executor takes them: name (lower case,
+    as stage names) -> ``("dir", path)`` or ``("image", reference)``."""
+    named: dict[str, tuple[str, str]] = {}
+    for name, value in given.items():
+        if value.startswith("docker-image://"):
+            named[name.lower()] = ("image", value[len("docker-image://"):])
+        elif value.startswith("target:"):
+            raise BuildError(f"build context {name}={value}: a target: context exists only in a bake file; "
+                             "in a compose file name the service (service:NAME)")
+        elif "://" in value or value.startswith(("git@", "github.com/")):
+            raise BuildError(f"build context {name}={value}: only local directories and docker-image:// "
+                             "references can be used as additional contexts here")
+        else:
+            path = Path(value) if os.path.isabs(value) else context / value
+            if not path.is_dir():
+                raise BuildError(f"build context {name}={value}: {path} is not a directory")
+            named[name.lower()] = ("dir", os.fspath(path.resolve()))
+    return named
 
 
 def build_cache_images(state: StateRoot) -> set[str]:

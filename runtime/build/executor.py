@@ -87,6 +87,7 @@ class Options:
     secrets: Mapping[str, Path]
     epoch: int | None
     pull: bool
+    contexts: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name -> ("dir"|"image", where)
 
 
 class Executor:
@@ -104,6 +105,7 @@ class Executor:
         self.matcher = IgnoreMatcher.load(options.context, options.context / options.dockerfile_name)
         self.stages: dict[int, StageState] = {}
         self.memo: dict[Any, str] = {}
+        self.matchers: dict[str, Any] = {}  # a named directory context's .dockerignore
 
     # -- the whole build ---------------------------------------------------------------------------
     def build(self, text: str) -> str:
@@ -136,19 +138,21 @@ class Executor:
                              f"host's platform ({self.global_args['TARGETPLATFORM']}) can be built here")
         state = StageState(label, None, {}, "")
         self.stages[index] = state
+        named = self._named(base.image)  # a named context stands in for a stage or image of its name
         earlier = next((s for s in self.df.stages[:index] if s.name and s.name == base.image.lower()), None)
         start = time.monotonic()
-        if earlier is not None:
+        if earlier is not None and named is None:
             parent = self._stage(earlier.index)
             state.image, state.config, state.key = parent.image, json.loads(json.dumps(parent.config)), parent.key
-        elif base.image.lower() == "scratch":
+        elif base.image.lower() == "scratch" and named is None:
             state.key = _hash("scratch")
             state.config = {"Env": [f"PATH={DEFAULT_PATH}"], "WorkingDir": "/"}  # BuildKit's empty image
         else:
-            record = self._base_image(base.image)
-            state.image = record.id
-            state.config = self._raw_config(record.id)
-            state.key = _hash("from", record.id)
+            image_id = self._from_image(base.image) if named else self._base_image(base.image).id
+            assert image_id is not None
+            state.image = image_id
+            state.config = self._raw_config(image_id)
+            state.key = _hash("from", image_id)
             if "PATH" not in state.env():  # BuildKit gives every stage a PATH
                 state.config["Env"] = [*(state.config.get("Env") or []), f"PATH={DEFAULT_PATH}"]
         self.progress(f"[{label} 1/{len(stage.instructions) + 1}] FROM {base.image}", "done", "",
@@ -315,20 +319,23 @@ class Executor:
             if root is not None:
                 local = [s for s in sources if not s.startswith(("http://", "https://"))]
                 parts.append(checksum(root, local, matcher, exclude=instr.exclude, parents=instr.parents,
-                                      owners=instr.from_ is not None, memo=self.memo))
-            if instr.from_ is not None:
+                                      owners=False, memo=self.memo))
+            elif instr.from_ is not None:
                 parts.append(self._from_image(instr.from_) or "")
             parts += [h.content for h in instr.heredocs]
         else:
             parts += [h.content for h in instr.heredocs]
             parts += [f"{m.type}:{m.id}:{m.target}:{m.source}:{m.from_}:{m.readonly}" for m in instr.mounts]
             for m in instr.mounts:  # what a bind mount shows is part of the step
-                if m.type == "bind" and m.from_:
-                    parts.append(self._from_image(m.from_) or "scratch")
-                elif m.type == "bind":
+                if m.type != "bind":
+                    continue
+                directory = self._bind_dir(m.from_)
+                if directory is None:
+                    parts.append(self._from_image(m.from_ or "") or "scratch")
+                else:
                     from runtime.build.context import checksum
 
-                    parts.append(checksum(self.opts.context, [m.source or "."], self.matcher, memo=self.memo))
+                    parts.append(checksum(directory, [m.source or "."], self._matcher(directory), memo=self.memo))
         return parts
 
     @contextlib.contextmanager
@@ -453,18 +460,25 @@ class Executor:
             elif m.type == "bind":
                 from runtime.container.rootfs import secure_join
 
-                if m.from_:  # another stage or an image, its root filesystem mounted for this step only
-                    other, _upper, _work = stack.enter_context(self._rootfs(self._from_image(m.from_)))
+                directory = self._bind_dir(m.from_)
+                if directory is None:  # another stage or an image, its root filesystem mounted for this step only
+                    other, _upper, _work = stack.enter_context(self._rootfs(self._from_image(m.from_ or "")))
                     src = secure_join(other, m.source or ".")  # written (rw): its upper dir, thrown away
-                else:
-                    src = secure_join(self.opts.context, m.source or ".")
-                    if not m.readonly:  # BuildKit drops what a rw bind writes: the context is never changed
+                else:  # the build context or a named directory context
+                    src = secure_join(directory, m.source or ".")
+                    if not os.path.lexists(src):
+                        raise BuildError(f"RUN --mount=type=bind: {m.source or '.'} not found in "
+                                         + (f"build context {m.from_}" if m.from_ else "the build context"))
+                    matcher = self._matcher(directory)
+                    if not m.readonly or matcher.patterns:
+                        # a copy: what a rw bind writes is dropped (the context is never changed, as
+                        # BuildKit), and the step sees the directory as sent, without what .dockerignore drops
+                        from runtime.build.copy import Sources, copy_into
+
                         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="build-bind-",
                                                                                        dir=self.state.root)))
-                        if src.is_dir():
-                            shutil.copytree(src, scratch / "src", symlinks=True)
-                        else:
-                            shutil.copy2(src, scratch / "src")
+                        copy_into(scratch, Sources(directory, (m.source or ".",)),
+                                  "/src/" if src.is_dir() else "/src", matcher=matcher)
                         src = scratch / "src"
                 if not src.exists():
                     raise BuildError(f"RUN --mount=type=bind: {m.source or '.'} not found"
@@ -477,17 +491,63 @@ class Executor:
                 yield Mount(m.target or "/run/buildkit/ssh_agent.0", "bind", sock, ("rbind",))
 
     # -- COPY / ADD ------------------------------------------------------------------------------
+    def _named(self, name: str) -> tuple[str, str] | None:
+        return self.opts.contexts.get(name.lower())
+
+    def _named_dir(self, name: str | None) -> Path | None:
+        named = self._named(name) if name else None
+        return Path(named[1]) if named is not None and named[0] == "dir" else None
+
+    def _bind_dir(self, name: str | None) -> Path | None:
+        """The directory a ``RUN --mount=type=bind`` with ``from=name`` shows, if it is one (no
+        ``from``: the build context); None for a stage or an image."""
+        return self.opts.context if not name else self._named_dir(name)
+
+    def _matcher(self, directory: Path) -> Any:
+        """The ``.dockerignore`` of the build context or of a named directory context."""
+        from runtime.build.dockerignore import IgnoreMatcher
+
+        if directory == self.opts.context:
+            return self.matcher
+        key = os.fspath(directory)
+        if key not in self.matchers:
+            self.matchers[key] = IgnoreMatcher.load(directory)
+        return self.matchers[key]
+
     def _from_image(self, name: str) -> str | None:
+        named = self._named(name)
+        if named is not None:
+            return self._base_image(named[1]).id if named[0] == "image" else self._dir_image(Path(named[1]))
         for stage in self.df.stages:
             if (stage.name and stage.name == name.lower()) or str(stage.index) == name:
                 return self._stage(stage.index).image
         return self._base_image(name).id
 
+    def _dir_image(self, directory: Path) -> str:
+        """An image of one layer holding a named directory context (``FROM name``)."""
+        from runtime.build.context import checksum
+        from runtime.build.copy import Sources, copy_into
+
+        matcher = self._matcher(directory)
+        key = _hash("context-dir", checksum(directory, ["."], matcher, memo=self.memo))
+        cached = self.cache.get(key)
+        if cached is not None and self.store.records.get(cached) is not None:
+            return cached
+        with self._rootfs(None) as (rootfs, upper, work):
+            copy_into(rootfs, Sources(directory, (".",)), "/", matcher=matcher)
+            layer = layer_from_upper(upper, work, epoch=self.opts.epoch, skip=_skip)
+            image = commit_image(self.store, None, [layer], {}, [], [], epoch=self.opts.epoch)
+        self.cache.put(key, image.id)
+        return image.id
+
     def _copy_root(self, instr: ins.Copy) -> tuple[Path | None, Any, tuple[str, ...]]:
+        """Where a COPY's sources are read when they are a local directory (the build context or
+        a named directory context), with its ``.dockerignore``; None for a stage or an image."""
         sources = tuple(s for s in instr.sources if not s.startswith("<<"))
-        if instr.from_ is None:
-            return self.opts.context, self.matcher, sources
-        return None, None, sources
+        directory = self.opts.context if instr.from_ is None else self._named_dir(instr.from_)
+        if directory is None:
+            return None, None, sources
+        return directory, self._matcher(directory), sources
 
     def _copy(self, state: StageState, instr: ins.Copy, rootfs: Path, work: Path) -> None:
         from runtime.build.copy import Sources, copy_into, parse_chmod, resolve_chown
@@ -509,10 +569,11 @@ class Executor:
                       chmod=chmod if chmod is not None else 0o644)
         if not sources:
             return
-        if instr.from_ is None:
-            copy_into(rootfs, Sources(self.opts.context, tuple(sources)), instr.dest, workdir=workdir, chown=chown,
+        directory, matcher, _ = self._copy_root(instr)
+        if directory is not None:  # files of a local context: the build's own or a named one
+            copy_into(rootfs, Sources(directory, tuple(sources)), instr.dest, workdir=workdir, chown=chown,
                       chmod=chmod, parents=instr.parents, exclude=instr.exclude, unpack_archives=instr.is_add
-                      and instr.unpack is not False, matcher=self.matcher, checksum=instr.checksum)
+                      and instr.unpack is not False, matcher=matcher, checksum=instr.checksum)
             return
         image = self._from_image(instr.from_)
         with self._rootfs(image) as (other, _upper, _work):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -234,6 +235,48 @@ RUN --mount=type=bind,source=in.txt,target=/in.txt cat /in.txt > /ro
     missing = project(tmp_path / "x", "FROM busybox\nRUN --mount=type=bind,source=nope,target=/n true\n")
     with pytest.raises(Exception, match="nope"):
         build(builder, missing, tags=("bind:2",))
+
+
+def test_additional_contexts_directories_and_images(builder, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    (shared / "lib").mkdir(parents=True)
+    (shared / "lib" / "v").write_text("shared-1\n")
+    (shared / "skip.me").write_text("ignored\n")
+    (shared / ".dockerignore").write_text("skip.me\n")  # a named directory has its own .dockerignore
+    root = tmp_path / "rootdir"
+    root.mkdir()
+    (root / "marker").write_text("from-dir\n")
+    ctx = project(tmp_path, """FROM busybox AS src
+RUN echo from-stage > /v
+FROM busybox AS tools
+FROM rootdir AS dirstage
+FROM busybox
+COPY --from=src lib/ /lib-copy/
+COPY --from=dirstage /marker /marker
+COPY --from=tools /bin/busybox /tools-busybox
+RUN --mount=type=bind,from=src,target=/m cat /m/lib/v > /mounted && ls /m > /listing
+""")
+    contexts = {"src": os.fspath(shared), "rootdir": os.fspath(root), "tools": "docker-image://busybox"}
+    _, events = build(builder, ctx, tags=("named:1",), additional_contexts=contexts)
+    assert run("named:1", "cat", "/lib-copy/v", "/marker", "/mounted") == "shared-1\nfrom-dir\nshared-1\n"
+    assert run("named:1", "cat", "/listing").split() == ["lib"]  # as sent: without what .dockerignore drops
+    assert run("named:1", "sh", "-c", "test -x /tools-busybox && echo ok") == "ok\n"
+    # the named context replaces the stage of its name: the stage's RUN never ran
+    assert not any("echo from-stage" in e.step for e in events)
+    _, again = build(builder, ctx, tags=("named:1",), additional_contexts=contexts)
+    assert all(e.status != "start" for e in again)  # nothing changed: every step cached
+    (shared / "lib" / "v").write_text("shared-2\n")
+    (shared / "skip.me").write_text("changed, and ignored\n")
+    _, third = build(builder, ctx, tags=("named:1",), additional_contexts=contexts)
+    assert run("named:1", "cat", "/lib-copy/v", "/mounted") == "shared-2\nshared-2\n"
+    assert [e.step.split("] ", 1)[1] for e in third if e.status == "start"] == [
+        "COPY --from=src lib/ /lib-copy/", "COPY --from=dirstage /marker /marker",
+        "COPY --from=tools /bin/busybox /tools-busybox",
+        "RUN --mount=type=bind,from=src,target=/m cat /m/lib/v > /mounted && ls /m > /listing"]
+    with pytest.raises(Exception, match="is not a directory"):
+        build(builder, ctx, tags=("named:2",), additional_contexts={"src": os.fspath(tmp_path / "nope")})
+    with pytest.raises(Exception, match="only local directories and docker-image://"):
+        build(builder, ctx, tags=("named:2",), additional_contexts={"src": "https://example.invalid/x.git"})
 
 
 def test_cli_image_build(builder, tmp_path: Path) -> None:

@@ -75,3 +75,30 @@ def test_build_command_and_print(project: Project) -> None:
     bad = project.write(COMPOSE.replace("./api", "./nowhere"))
     failed = project.run("-f", str(bad), "build", "api", check=False)
     assert failed.returncode != 0 and "Traceback" not in failed.stderr
+
+
+def test_additional_contexts_a_service_image_and_a_directory(project: Project) -> None:
+    (project.dir / "base").mkdir()
+    (project.dir / "base" / "Dockerfile").write_text("FROM busybox\nRUN echo base-made > /base\n")
+    (project.dir / "shared").mkdir()
+    (project.dir / "shared" / "conf").write_text("shared-conf\n")
+    (project.dir / "app").mkdir()
+    (project.dir / "app" / "Dockerfile").write_text("FROM base\nCOPY --from=shared conf /conf\n"
+                                                    'CMD ["sh", "-c", "cat /base /conf; sleep 1000"]\n')
+    project.write("""
+services:
+  app:
+    build:
+      context: ./app
+      additional_contexts: {base: "service:base", shared: ./shared}  # paths: from the project directory
+  base:
+    build: ./base
+    command: ["sleep", "1000"]
+""")
+    project.run("build")  # base first: app's FROM names its image
+    out = project.run("container", "run", "--rm", f"{project.name}-app", "cat", "/base", "/conf").stdout
+    assert out == "base-made\nshared-conf\n"
+    (project.dir / "base" / "Dockerfile").write_text("FROM busybox\nRUN echo base-remade > /base\n")
+    project.run("build")
+    out = project.run("container", "run", "--rm", f"{project.name}-app", "cat", "/base").stdout
+    assert out == "base-remade\n"  # the new base image is what app stands on
