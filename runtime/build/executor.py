@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,13 @@ _SKIP = {"etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv"}
 
 def _skip(rel: str, _st: os.stat_result) -> bool:
     return rel in _SKIP or rel.startswith(("proc/", "sys/", "dev/"))
+
+
+class _Cancelled(BuildError):
+    """A stage stopped because another failed (or the build was interrupted)."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled")
 
 
 @dataclass
@@ -98,7 +106,15 @@ class Executor:
 
         self.state = state
         self.opts = options
-        self.progress = progress
+        lock = threading.Lock()
+
+        def locked(step: str, status: str, text: str, elapsed: float | None) -> None:
+            with lock:  # stages built side by side report from their own threads
+                progress(step, status, text, elapsed)
+
+        self.progress: Progress = locked
+        self.cancelled = threading.Event()  # a stage failed or the build was interrupted: start no more steps
+        self.running: set[str] = set()  # the RUN containers of this build now running
         self.store = ImageStore(state).open()
         self.containers = Containers(state)
         self.cache = build_cache.BuildCache(state)
@@ -119,8 +135,102 @@ class Executor:
                     global_args[k] = ins_expand(value, global_args, df, arg)
         self.global_args = global_args
         self.df = df
+        self._prebuild(target.index)
         state = self._stage(target.index)
         return self._finish(state)
+
+    # -- stages side by side ------------------------------------------------------------------------
+    def _stage_named(self, name: str, before: int | None = None) -> int | None:
+        """The index of the stage ``name`` means (``FROM``: only earlier stages), if it is one."""
+        if self._named(name) is not None:
+            return None  # a named context stands in for it
+        stages = self.df.stages if before is None else self.df.stages[:before]
+        for stage in stages:
+            if (stage.name and stage.name == name.lower()) or (before is None and str(stage.index) == name):
+                return stage.index
+        return None
+
+    def _static_deps(self, index: int) -> set[int] | None:
+        """The stages stage ``index`` needs (FROM, COPY --from, RUN --mount from=), or None when a
+        name is only known once the stage's own variables are expanded."""
+        stage = self.df.stages[index]
+        base = expand_instruction(stage.from_, self.global_args)
+        assert isinstance(base, ins.From)
+        deps = {i for i in [self._stage_named(base.image, before=index)] if i is not None}
+        for instr in stage.instructions:
+            names = [instr.from_] if isinstance(instr, ins.Copy) and instr.from_ else []
+            if isinstance(instr, ins.Run):
+                names += [m.from_ for m in instr.mounts if m.type == "bind" and m.from_]
+            for name in names:
+                if "$" in name:
+                    return None
+                found = self._stage_named(name)
+                if found is not None:
+                    deps.add(found)
+        return deps
+
+    def _prebuild(self, target: int) -> None:
+        """Build the stages the target needs, independent ones side by side (BuildKit solves the
+        stages as a graph); nothing is done when a stage's needs are only known as it runs (the
+        target's recursive build then takes them one by one, as they come)."""
+        import graphlib
+
+        graph: dict[int, set[int]] = {}
+        todo = [target]
+        while todo:
+            index = todo.pop()
+            if index in graph:
+                continue
+            deps = self._static_deps(index)
+            if deps is None:
+                return
+            graph[index] = deps
+            todo += deps
+        try:
+            order = [i for i in graphlib.TopologicalSorter(graph).static_order() if i != target]
+        except graphlib.CycleError:
+            return  # the recursive build names the cycle
+        needs: dict[int, set[int]] = {}  # every stage each one needs, directly or not
+        for index in order:
+            needs[index] = set().union(*[{d} | needs[d] for d in graph[index]])
+        side_by_side = any(a not in needs[b] and b not in needs[a] for a in order for b in order if a < b)
+        workers = min(len(order), os.cpu_count() or 1, 4)
+        if workers < 2 or not side_by_side:
+            return  # a chain: each stage waits for the one before it anyway
+        from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+
+        futures: dict[int, Future[StageState]] = {}
+
+        def job(index: int) -> StageState:
+            for dep in graph[index]:
+                futures[dep].result()  # submitted earlier, so running or done: no worker waits in a circle
+            if self.cancelled.is_set():
+                raise _Cancelled()
+            return self._stage(index)
+
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="build-stage")
+        try:
+            for index in order:
+                futures[index] = pool.submit(job, index)
+            done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
+            if any(f.exception() is not None for f in done):
+                self._cancel()  # the first failure stops the other stages at their next step
+        except BaseException:
+            self._cancel()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        errors = [f.exception() for f in futures.values() if not f.cancelled() and f.exception() is not None]
+        first = next((e for e in errors if not isinstance(e, _Cancelled)), None)
+        if first is not None:
+            raise first
+
+    def _cancel(self) -> None:
+        """Stop the build: no new step starts, the RUN containers now running are killed."""
+        self.cancelled.set()
+        for cid in list(self.running):
+            with contextlib.suppress(Exception):
+                self.containers.kill(cid)
 
     def _stage(self, index: int) -> StageState:
         if index in self.stages and self.stages[index].built:
@@ -190,6 +300,8 @@ class Executor:
 
     # -- one step --------------------------------------------------------------------------------
     def _step(self, state: StageState, raw: ins.Instruction, step: str, no_cache: bool) -> None:
+        if self.cancelled.is_set():
+            raise _Cancelled()
         if isinstance(raw, ins.Arg):
             self._arg(state, raw)
             return
@@ -425,15 +537,21 @@ class Executor:
         cid = new_id()
         os.makedirs(rootfs / (cfg.get("WorkingDir") or "/").lstrip("/"), exist_ok=True)
         self.containers.create(spec, rootfs=rootfs, cid=cid, name=f"buildkit-{cid[:12]}")
+        self.running.add(cid)
         try:
+            if self.cancelled.is_set():
+                raise _Cancelled()
             self.containers.start(cid)
             code = self.containers.wait(cid)
             lines = [e.text.rstrip("\n") for e in self.containers.logs(cid)]
         finally:
+            self.running.discard(cid)
             with contextlib.suppress(Exception):
                 self.containers.remove(cid, force=True)
         for line in lines:
             self.progress(step, "log", line, None)
+        if code != 0 and self.cancelled.is_set():
+            raise _Cancelled()  # killed because another stage failed: that stage's error is the build's
         if code != 0:
             raise BuildStepFailed(" ".join(args), code, "\n".join(lines[-10:]))
         return made

@@ -279,6 +279,43 @@ RUN --mount=type=bind,from=src,target=/m cat /m/lib/v > /mounted && ls /m > /lis
         build(builder, ctx, tags=("named:2",), additional_contexts={"src": "https://example.invalid/x.git"})
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="stages run side by side only with two cores or more")
+def test_independent_stages_run_side_by_side(builder, tmp_path: Path) -> None:
+    # each stage waits (up to 60 s) for the other's mark in a shared cache mount: one at a time, both fail
+    wait = "for i in $(seq 600); do [ -e /c/{0} ] && exit 0; sleep 0.1; done; exit 1"
+    ctx = project(tmp_path, f"""FROM busybox AS a
+RUN --mount=type=cache,id=meet,target=/c touch /c/a && {wait.format("b")}
+RUN echo a > /a
+FROM busybox AS b
+RUN --mount=type=cache,id=meet,target=/c touch /c/b && {wait.format("a")}
+RUN echo b > /b
+FROM busybox
+COPY --from=a /a /a
+COPY --from=b /b /b
+""")
+    build(builder, ctx, tags=("par:1",))
+    assert run("par:1", "cat", "/a", "/b") == "a\nb\n"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="stages run side by side only with two cores or more")
+def test_a_failing_stage_stops_the_others(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, """FROM busybox AS slow
+RUN --mount=type=cache,id=stop,target=/c touch /c/started && sleep 30 && touch /c/slept
+RUN --mount=type=cache,id=stop,target=/c touch /c/next-step
+FROM busybox AS broken
+RUN --mount=type=cache,id=stop,target=/c for i in $(seq 300); do [ -e /c/started ] && break; sleep 0.1; done; exit 3
+FROM busybox
+COPY --from=slow /etc/hostname /s
+COPY --from=broken /etc/hostname /b
+""")
+    with pytest.raises(BuildStepFailed) as failed:
+        build(builder, ctx, tags=("stop:1",))
+    assert failed.value.step_exit_code == 3  # the stage that failed is the one reported, not the one stopped
+    seen = project(tmp_path / "look", "FROM busybox\nRUN --mount=type=cache,id=stop,target=/c ls /c > /seen\n")
+    build(builder, seen, tags=("stop:look",))
+    assert run("stop:look", "cat", "/seen").split() == ["started"]  # killed mid-step; no later step ran
+
+
 def test_cli_image_build(builder, tmp_path: Path) -> None:
     ctx = project(tmp_path, "FROM busybox\nRUN echo from-cli > /f\n")
     result = cli("image", "build", "-q", "-t", "cli:1", str(ctx))
