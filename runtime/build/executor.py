@@ -536,20 +536,24 @@ class Executor:
                     made.add(rel)
         cid = new_id()
         os.makedirs(rootfs / (cfg.get("WorkingDir") or "/").lstrip("/"), exist_ok=True)
+        lines: list[str] = []
+
+        def shown(line: str) -> None:  # the step's output as it comes, as BuildKit shows it
+            lines.append(line)
+            self.progress(step, "log", line, None)
+
         self.containers.create(spec, rootfs=rootfs, cid=cid, name=f"buildkit-{cid[:12]}")
         self.running.add(cid)
         try:
             if self.cancelled.is_set():
                 raise _Cancelled()
             self.containers.start(cid)
+            self.containers.follow_logs(cid, lambda entry: shown(entry.text.rstrip("\n")))
             code = self.containers.wait(cid)
-            lines = [e.text.rstrip("\n") for e in self.containers.logs(cid)]
         finally:
             self.running.discard(cid)
             with contextlib.suppress(Exception):
                 self.containers.remove(cid, force=True)
-        for line in lines:
-            self.progress(step, "log", line, None)
         if code != 0 and self.cancelled.is_set():
             raise _Cancelled()  # killed because another stage failed: that stage's error is the build's
         if code != 0:

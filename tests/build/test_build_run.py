@@ -316,6 +316,22 @@ COPY --from=broken /etc/hostname /b
     assert run("stop:look", "cat", "/seen").split() == ["started"]  # killed mid-step; no later step ran
 
 
+def test_run_output_arrives_while_the_step_runs(builder, tmp_path: Path) -> None:
+    # the step prints, then waits for a file that the progress callback writes once it sees the line
+    ctx = project(tmp_path, """FROM busybox
+RUN --mount=type=bind,target=/ctx echo first && for i in $(seq 600); do [ -e /ctx/go ] && exit 0; sleep 0.1; done; exit 1
+""")
+    seen = []
+
+    def progress(event) -> None:  # type: ignore[no-untyped-def]
+        seen.append((event.status, event.text))
+        if event.status == "log" and event.text == "first":
+            (ctx / "go").write_text("")
+
+    builder.build(BuildRequest(ctx, tags=("live:1",)), progress)
+    assert ("log", "first") in seen and seen.index(("log", "first")) < [s for s, _ in seen].index("done", 2)
+
+
 def test_cli_image_build(builder, tmp_path: Path) -> None:
     ctx = project(tmp_path, "FROM busybox\nRUN echo from-cli > /f\n")
     result = cli("image", "build", "-q", "-t", "cli:1", str(ctx))
