@@ -319,7 +319,7 @@ COPY --from=broken /etc/hostname /b
 def test_run_output_arrives_while_the_step_runs(builder, tmp_path: Path) -> None:
     # the step prints, then waits for a file that the progress callback writes once it sees the line
     ctx = project(tmp_path, """FROM busybox
-RUN --mount=type=bind,target=/ctx echo first && for i in $(seq 600); do [ -e /ctx/go ] && exit 0; sleep 0.1; done; exit 1
+RUN --mount=type=bind,target=/ctx echo first && for i in $(seq 600); do [ -e /ctx/go ] && exit; sleep 0.1; done; exit 1
 """)
     seen = []
 
