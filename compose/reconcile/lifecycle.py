@@ -132,13 +132,20 @@ class Lifecycle:
                                   "removed or renamed this service in your compose file, you can run this command "
                                   "with the --remove-orphans flag to clean it up.")
         services = known | ({c.service for c in orphans} if remove_orphans else set())
-        for layer in self.layers(state, services, reverse=True):
-            removed: list[str] = []
-            try:
-                await self.each(layer, lambda c, removed=removed: self.remove_one(c, forget=removed))
-            finally:
-                with trio.CancelScope(shield=True):
-                    await self.run(self.rt.forget_many, removed)
+        # a layer's endpoints are torn down while the next layer stops (that only needs the
+        # layer's containers gone, not their veths and records), the layers done meanwhile together
+        send, receive = trio.open_memory_channel[list[str]](len(state.containers) + 1)
+        async with trio.open_nursery() as teardowns:
+            if state.networks:
+                teardowns.start_soon(self.run, self.rt.networks.preload)  # while the first layer stops
+            teardowns.start_soon(self._forget_removed, receive)
+            with send:
+                for layer in self.layers(state, services, reverse=True):
+                    removed: list[str] = []
+                    try:
+                        await self.each(layer, lambda c, removed=removed: self.remove_one(c, forget=removed))
+                    finally:
+                        send.send_nowait(removed)
         for name in state.networks:
             self.progress.event("Network", name, "Removing")
             try:
@@ -164,6 +171,17 @@ class Lifecycle:
                 await self.run(self.rt.volumes.unmount, name)
         if rmi:
             await self.run(self._remove_images, rmi, state)
+
+    async def _forget_removed(self, receive: trio.MemoryReceiveChannel[list[str]]) -> None:
+        """``forget_many`` of what each layer removed, batched while one runs."""
+        with trio.CancelScope(shield=True), receive:  # what was removed is forgotten, even on Ctrl-C
+            async for removed in receive:
+                while True:
+                    try:
+                        removed = removed + receive.receive_nowait()
+                    except (trio.WouldBlock, trio.EndOfChannel):
+                        break
+                await self.run(self.rt.forget_many, removed)
 
     def _remove_images(self, mode: str, state: ProjectState) -> None:
         refs: set[str] = set()

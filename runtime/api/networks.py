@@ -38,6 +38,12 @@ class Networks:
         self.manager = NetworkManager(self.state, config or load_config())
         self.endpoints = EndpointManager(self.manager)
 
+    @staticmethod
+    def preload() -> None:
+        """Import what changing links takes (the netlink library: ~0.1 s of imports), so that a
+        caller can do it while it waits on something else, off its critical path."""
+        import pyroute2  # noqa: F401
+
     # networks
     def create(self, spec: NetworkSpec) -> NetworkRecord:
         """A new network; ``Conflict`` if the name is taken."""

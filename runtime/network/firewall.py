@@ -131,6 +131,21 @@ class Firewall:
             raise RuntimeFailure(f"iptables-save -t {table} failed: {proc.stderr.strip()}")
         return proc.stdout.splitlines()
 
+    def dumps(self, tables: Sequence[str] = ("nat", "filter")) -> dict[str, list[str]]:
+        """``dump`` of several tables from one ``iptables-save`` run (one exec, not one a table)."""
+        _, save = self._require()
+        proc = subprocess.run([save], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeFailure(f"iptables-save failed: {proc.stderr.strip()}")
+        out: dict[str, list[str]] = {t: [] for t in tables}
+        current: list[str] | None = None
+        for line in proc.stdout.splitlines():
+            if line.startswith("*"):
+                current = out.get(line[1:].strip())
+            elif current is not None:
+                current.append(line)
+        return out
+
     def apply(self, batches: dict[str, Sequence[str]]) -> None:
         restore, _ = self._require()
         text = ""
@@ -147,7 +162,7 @@ class Firewall:
     def ensure_base(self) -> None:
         """Our chains and the jumps into them (idempotent)."""
         batches: dict[str, list[str]] = {"nat": [], "filter": []}
-        current = {t: self.dump(t) for t in batches}
+        current = self.dumps()
         for table, lines in current.items():
             for chain in {c for t, _, _, c in JUMPS if t == table}:
                 if not any(line.startswith(f":{chain} ") for line in lines):
@@ -166,26 +181,40 @@ class Firewall:
             batches.setdefault(rule.table, []).append(rule.line())
         self.apply(batches)
 
-    def remove_tagged(self, tag: str) -> int:
-        """Delete every rule carrying ``tag``; returns how many."""
+    def remove_tagged(self, tag: str, *, base: bool = False) -> int:
+        """Delete every rule carrying ``tag``; returns how many. ``base``: also our jumps and
+        chains if no rule of a network or container is left (see ``remove_base``); one
+        ``iptables-save`` and one ``iptables-restore`` for all of it."""
+        dumps = self.dumps()
         batches: dict[str, list[str]] = {}
         needle = f'--comment "{tag}"'
         alt = f"--comment {tag}"
-        for table in ("nat", "filter"):
-            for line in self.dump(table):
+        for table, lines in dumps.items():
+            kept = []
+            for line in lines:
                 if line.startswith("-A ") and (line.endswith(needle) or line.endswith(alt)
                                                 or f"{needle} " in line or f"{alt} " in line):
                     batches.setdefault(table, []).append("-D " + line[3:])
+                else:
+                    kept.append(line)
+            dumps[table] = kept
+        removed = sum(len(v) for v in batches.values())
+        if base:
+            for table, lines in self._base_removal(dumps).items():
+                batches.setdefault(table, []).extend(lines)
         self.apply(batches)
-        return sum(len(v) for v in batches.values())
+        return removed
 
     def remove_base(self) -> None:
         """Our jumps and chains, once no network is left (gone already is fine). Another
         state root on the same host may still have rules in them: then they stay."""
+        self.apply(self._base_removal(self.dumps()))
+
+    @staticmethod
+    def _base_removal(dumps: dict[str, list[str]]) -> dict[str, list[str]]:
         batches: dict[str, list[str]] = {"nat": [], "filter": []}
-        dumps = {table: self.dump(table) for table in batches}
         if any("pycompose:net:" in line or "pycompose:ctr:" in line for lines in dumps.values() for line in lines):
-            return
+            return {}
         for table in batches:
             lines = dumps[table]
             ours = {c for t, _, _, c in JUMPS if t == table}
@@ -195,4 +224,4 @@ class Firewall:
             for chain in sorted(ours):
                 if any(line.startswith(f":{chain} ") for line in lines):
                     batches[table] += [f"-F {chain}", f"-X {chain}"]
-        self.apply(batches)
+        return batches

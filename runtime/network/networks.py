@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,17 +131,28 @@ class NetworkManager:
                 raise Conflict(f"error while removing network: network {rec.name} id {rec.id} has active "
                                f"endpoints ({', '.join(sorted(users))})")
             with self._host_lock():
+                import threading
+
+                last = all(n.id == rec.id for n in self.store.networks())
                 firewalls = [fw for fw in (self.firewall, self.firewall6) if fw.available]
-                for fw in firewalls:
-                    fw.remove_tagged(net_tag(rec.id))
-                with IPRoute() as ipr:
-                    remove_bridge(ipr, rec.bridge)
+
+                def unlink() -> None:  # the kernel's part (tens of ms) while the rules go
+                    with IPRoute() as ipr:
+                        remove_bridge(ipr, rec.bridge)
+
+                failed: list[BaseException] = []
+                bridge = threading.Thread(target=lambda: _catching(unlink, failed), name="remove-bridge")
+                bridge.start()
+                try:
+                    for fw in firewalls:  # with our base chains once no network is left (unless
+                        fw.remove_tagged(net_tag(rec.id), base=last)  # another state root still uses them)
+                finally:
+                    bridge.join()
+                if failed:
+                    raise failed[0]
                 self.store.delete_network(rec.id)
-                if not self.store.networks():
-                    for fw in firewalls:
-                        fw.remove_base()  # kept while another state root has rules in them
-                    if not _host_links(BRIDGE_PREFIX):
-                        self._forwarding_restore()
+                if last and not _host_links(BRIDGE_PREFIX):
+                    self._forwarding_restore()
         return rec
 
     def prune(self, labels: tuple[str, ...] = ()) -> list[str]:
@@ -231,3 +243,10 @@ def _labels_match(rec: NetworkRecord, filters: tuple[str, ...]) -> bool:
         if key not in labels or (sep and labels[key] != value):
             return False
     return True
+
+
+def _catching(fn: Callable[[], None], errors: list[BaseException]) -> None:
+    try:
+        fn()
+    except BaseException as exc:  # handed to the thread that waits for it
+        errors.append(exc)
