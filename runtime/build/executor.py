@@ -122,6 +122,8 @@ class Executor:
         self.stages: dict[int, StageState] = {}
         self.memo: dict[Any, str] = {}
         self.matchers: dict[str, Any] = {}  # a named directory context's .dockerignore
+        self.hits: list[str] = []  # cache keys this build used
+        self.made = False  # whether it made a new image (then the cache may have outgrown its bound)
 
     # -- the whole build ---------------------------------------------------------------------------
     def build(self, text: str) -> str:
@@ -137,7 +139,11 @@ class Executor:
         self.df = df
         self._prebuild(target.index)
         state = self._stage(target.index)
-        return self._finish(state)
+        image = self._finish(state)
+        self.cache.touch(self.hits)
+        if self.made:
+            self.cache.gc()
+        return image
 
     # -- stages side by side ------------------------------------------------------------------------
     def _stage_named(self, name: str, before: int | None = None) -> int | None:
@@ -398,8 +404,10 @@ class Executor:
         if cached is not None and self.store.records.get(cached) is not None:
             state.image, state.key, state.pending = cached, key, []
             state.config = self._raw_config(cached)
+            self.hits.append(key)
             self.progress(step, "cached", "", None)
             return
+        self.made = True
         self.progress(step, "start", "", None)
         with self._rootfs(state.image) as (rootfs, upper, work):
             skip = _skip
@@ -714,7 +722,9 @@ class Executor:
             from runtime.images.reference import parse_tag
 
             self.store.register(self.store.records.get(cached).manifest, [parse_tag(t) for t in self.opts.tags])
+            self.hits.append(key)
             return cached
+        self.made = True
         image = commit_image(self.store, state.image, [], state.config, state.pending, list(self.opts.tags),
                              epoch=self.opts.epoch, author=author)
         self.cache.put(key, image.id)

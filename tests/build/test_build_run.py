@@ -358,6 +358,31 @@ def test_builder_prune_forgets_the_cache(builder, tmp_path: Path) -> None:
     assert run("p:1", "cat", "/f") == "one\n"
 
 
+def test_the_cache_keeps_within_its_bound_least_recently_used_out_first(builder, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    # each build makes one 3 MiB layer (an intermediate step) and a tagged final image holding it
+    def steps(name: str) -> Path:
+        return project(tmp_path / name, f"FROM busybox\nRUN head -c 3145728 /dev/urandom > /{name}\n"
+                                        f"RUN echo {name} > /name\n")
+
+    def cached(name: str) -> bool:
+        _, events = build(builder, steps(name), tags=(f"lru-{name}:1",))
+        return any(e.status == "cached" and "head -c" in e.step for e in events)
+
+    monkeypatch.setenv("PYCOMPOSE_BUILD_CACHE_MAX", "5m")
+    for name in ("a", "b"):
+        assert not cached(name)
+    assert cached("a")  # a is now the more recently used of the two
+    for name in ("a", "b"):  # untag the finals: their layers count against the bound from now on
+        assert cli("image", "rm", f"lru-{name}:1").returncode == 0
+    assert not cached("c")  # a and b: 6 MiB no tag holds (c's is tagged); the least recently used goes
+    assert cached("a") and cached("c")
+    assert not cached("b")
+    monkeypatch.setenv("PYCOMPOSE_BUILD_CACHE_MAX", "lots")
+    with pytest.raises(Exception, match="PYCOMPOSE_BUILD_CACHE_MAX='lots'"):
+        build(builder, steps("d"), tags=("lru-d:1",))
+
+
 def test_cli_dockerfile_from_stdin(builder, tmp_path: Path) -> None:
     ctx = project(tmp_path, "FROM busybox\nRUN echo from-file > /f\n", **{"data.txt": "ctx-file\n"})
     result = cli("image", "build", "-q", "-t", "stdin:1", "-f", "-", str(ctx),
