@@ -571,11 +571,12 @@ class Executor:
     def _run_mounts(self, instr: ins.Run, state: StageState, stack: contextlib.ExitStack) -> Iterator[Any]:
         from runtime.api.containers import Mount
 
+        caches = {}  # in the order of their IDs, so that two steps never wait on each other in a circle
+        for m in sorted((m for m in instr.mounts if m.type == "cache"), key=lambda m: m.id or m.target or "/"):
+            caches[id(m)] = self._cache_mount(m, stack)
         for m in instr.mounts:
             if m.type == "cache":
-                target = m.target or "/"
-                src = self.cache.mount_dir(m.id or target)
-                yield Mount(target, "bind", str(src), ("rbind", "ro" if m.readonly else "rw"))
+                yield Mount(m.target or "/", "bind", str(caches[id(m)]), ("rbind", "ro" if m.readonly else "rw"))
             elif m.type == "tmpfs":
                 opts = ["nosuid", "nodev"] + ([f"size={m.size}"] if m.size else [])
                 yield Mount(m.target or "/tmp", "tmpfs", "tmpfs", tuple(opts))
@@ -619,6 +620,21 @@ class Executor:
                 if not sock:
                     raise BuildError("RUN --mount=type=ssh needs an SSH agent (SSH_AUTH_SOCK) and --ssh default")
                 yield Mount(m.target or "/run/buildkit/ssh_agent.0", "bind", sock, ("rbind",))
+
+    def _cache_mount(self, m: Any, stack: contextlib.ExitStack) -> Path:
+        """The directory of a cache mount for one step, as its ``sharing`` says: ``shared`` (any
+        number of steps at once), ``locked`` (one step at a time, the others wait), ``private``
+        (the cache's directory if no other step uses it now, else a new one for this step only)."""
+        from runtime.state import FileLock
+
+        src = self.cache.mount_dir(m.id or m.target or "/")
+        lock = FileLock(src.with_name(src.name + ".lock"), shared=m.sharing == "shared")
+        if m.sharing == "private" and not lock.acquire(blocking=False):
+            return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="build-cache-", dir=self.state.root)))
+        if m.sharing != "private":
+            lock.acquire()
+        stack.callback(lock.release)
+        return src
 
     # -- COPY / ADD ------------------------------------------------------------------------------
     def _named(self, name: str) -> tuple[str, str] | None:

@@ -298,6 +298,25 @@ COPY --from=b /b /b
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="stages run side by side only with two cores or more")
+def test_cache_mount_sharing_locked_and_private(builder, tmp_path: Path) -> None:
+    def two_stages(step: str, name: str) -> Path:
+        return project(tmp_path / name, f"""FROM busybox AS a
+{step.format("a")}
+FROM busybox AS b
+{step.format("b")}
+FROM busybox
+COPY --from=a /seen /a-seen
+COPY --from=b /seen /b-seen
+""")
+    locked = ("RUN --mount=type=cache,id=l,target=/c,sharing=locked mkdir /c/busy && sleep 1 && rmdir /c/busy"
+              " && echo {0} > /seen")
+    build(builder, two_stages(locked, "locked"), tags=("locked:1",))  # one at a time: no mkdir finds the other's
+    private = "RUN --mount=type=cache,id=p,target=/c,sharing=private touch /c/{0} && sleep 1 && ls /c > /seen"
+    build(builder, two_stages(private, "private"), tags=("private:1",))
+    assert run("private:1", "cat", "/a-seen", "/b-seen").split() == ["a", "b"]  # at once, each its own
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="stages run side by side only with two cores or more")
 def test_a_failing_stage_stops_the_others(builder, tmp_path: Path) -> None:
     ctx = project(tmp_path, """FROM busybox AS slow
 RUN --mount=type=cache,id=stop,target=/c touch /c/started && sleep 30 && touch /c/slept
