@@ -8,6 +8,8 @@ put there once. Each round then times, in alternation so all share the machine's
 
 * pull, cold: ``pycompose image pull`` into an empty state root, ``skopeo copy docker://… oci:DIR``,
   ``docker pull`` on a private engine (:mod:`benchmarks.docker_engine`, image removed first);
+* pull with half of the layers present: each tool first pulls (untimed) an image made of the
+  first half of the same layers, then the whole image is timed;
 * push to a new repository: ``pycompose image push``, ``skopeo copy oci:DIR docker://…``,
   ``docker push``.
 
@@ -48,7 +50,8 @@ def make_image(work: Path, layers: int, layer_mb: int) -> Path:
 
     blobs = [t.layer([t.file(f"data/layer{i}.bin", os.urandom(layer_mb * 1024 * 1024))]) for i in range(layers)]
     image = t.TestImage(blobs, tags=["bench/big:1"], cmd=["sh"])
-    return t.write_archive(work / "big.tar", [image], layer_compression="gzip")
+    half = t.TestImage(blobs[:layers // 2], tags=["bench/half:1"], cmd=["sh"])  # the same layers, bytes and all
+    return t.write_archive(work / "big.tar", [image, half], layer_compression="gzip")
 
 
 def main() -> None:
@@ -66,9 +69,10 @@ def main() -> None:
     docker = None
     try:
         archive = make_image(work, args.layers, args.layer_mb)
-        src = f"{reg.host}/bench/big:1"
-        subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"docker-archive:{archive}",
-                        f"docker://{src}"], check=True, capture_output=True)
+        src, half = f"{reg.host}/bench/big:1", f"{reg.host}/bench/half:1"
+        for name, ref in (("bench/big:1", src), ("bench/half:1", half)):
+            subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"docker-archive:{archive}:{name}",
+                            f"docker://{ref}"], check=True, capture_output=True)
         oci = work / "oci-src"
         subprocess.run(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{src}", f"oci:{oci}:x"],
                        check=True, capture_output=True)
@@ -94,6 +98,22 @@ def main() -> None:
                 docker.cli("rmi", "-f", src, check=False)
                 results.setdefault("pull cold: docker pull", []).append(timed(["docker", "pull", "-q", src],
                                                                               docker.env))
+            # half of the layers already here (from the smaller image), then the whole image
+            env_half = dict(env, PYCOMPOSE_ROOT=str(root / "half-root"), PYCOMPOSE_RUN=str(root / "half-run"))
+            timed([*pc, "image", "pull", "-q", half], env_half)
+            results.setdefault("pull, half present: pycompose", []).append(timed(
+                [*pc, "image", "pull", "-q", src], env_half))
+            subprocess.run([*pc, "image", "rm", "-f", src, half], env=env_half, capture_output=True, check=False)
+            dest_half = work / f"skopeo-half-{r}"
+            timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{half}", f"oci:{dest_half}:h"])
+            results.setdefault("pull, half present: skopeo copy to OCI dir", []).append(timed(
+                ["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{src}", f"oci:{dest_half}:x"]))
+            shutil.rmtree(dest_half, ignore_errors=True)
+            if docker is not None:
+                docker.cli("rmi", "-f", src, half, check=False)
+                timed(["docker", "pull", "-q", half], docker.env)
+                results.setdefault("pull, half present: docker pull", []).append(timed(
+                    ["docker", "pull", "-q", src], docker.env))
             target = f"{reg.host}/bench/pushed-{r}:1"
             timed([*pc, "image", "tag", src, target], env)
             results.setdefault("push: pycompose", []).append(timed([*pc, "image", "push", "-q", target], env))
@@ -105,7 +125,7 @@ def main() -> None:
                 results.setdefault("push: docker push", []).append(timed(
                     ["docker", "push", "-q", f"{reg.host}/bench/docker-{r}:1"], docker.env))
                 # every tag goes, so that the next round's pull is cold again (layers included)
-                docker.cli("rmi", "-f", src, f"{reg.host}/bench/docker-{r}:1", check=False)
+                docker.cli("rmi", "-f", src, half, f"{reg.host}/bench/docker-{r}:1", check=False)
             shutil.rmtree(dest, ignore_errors=True)
             subprocess.run([*pc, "image", "rm", "-f", src, target], env=env, capture_output=True, check=False)
     finally:
