@@ -1,7 +1,5 @@
 """``python -m compose``: the same as the ``pycompose`` command."""
 
-import sys
+from compose.cli.main import cli
 
-from compose.cli.main import main
-
-sys.exit(main())
+cli()
