@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import socket
@@ -144,7 +143,19 @@ def wait_exit(sock_path: Path, waiter: socket.socket | None, timeout: float) -> 
     return waiter
 
 
-def shim_alive(sock_path: Path) -> bool:
-    with contextlib.suppress(RuntimeFailure):
-        return shim_request(sock_path, {"op": "state"}, timeout=5) is not None
-    return False
+def shim_alive(sock_path: Path, timeout: float = 5.0) -> bool:
+    """Whether the container's shim is there: it answers, or it is too busy to answer in time
+    but its process lives (a busy shim taken for a dead one would get a second, adopting one)."""
+    try:
+        return shim_request(sock_path, {"op": "state"}, timeout=timeout) is not None
+    except RuntimeFailure:
+        return _shim_process_alive(sock_path.parent / "shim.pid")
+
+
+def _shim_process_alive(pid_file: Path) -> bool:
+    try:
+        pid = int(pid_file.read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True

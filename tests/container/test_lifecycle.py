@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 
 import pytest
 from container_helpers import cli, inspect, wait_for
@@ -367,3 +368,24 @@ def test_rm_is_carried_out_even_if_the_command_is_killed(containers, busybox):
     assert proc.stdout is not None and proc.stdout.readline() == b"up\n"
     assert b"kept" in cli("container", "ls", "-a").stdout
     assert proc.wait(timeout=60) == 0
+
+
+def test_a_container_writing_without_pause_keeps_its_shim_responsive(containers, busybox):
+    """A shim reads a stream in bounded bites: a container that never stops writing must not
+    keep it from its requests (a shim taken for dead got a second, adopting one, and the exit
+    status was lost as 255)."""
+    from runtime.supervisor import client
+
+    script = "end=$(($(date +%s)+7)); while [ $(date +%s) -lt $end ]; do seq 1 20000; done; echo last"
+    cid = detached("--name", "flood", "busybox", "sh", "-c", script)
+    sock = containers.store.socket_path(cid)
+    assert sock.exists()
+    time.sleep(2)  # the pipe is full by now
+    for _ in range(3):
+        reply = client.shim_request(sock, {"op": "state"}, timeout=2)
+        assert reply is not None and reply[0]["state"]["status"] == "running"
+    result = cli("container", "wait", "flood")
+    assert result.stdout.decode().strip() == "0", inspect("flood")["State"]
+    assert not inspect("flood")["State"].get("Note")
+    assert cli("container", "logs", "--tail", "1", "flood").stdout == b"last\n"
+    assert cli("container", "rm", "flood").returncode == 0

@@ -50,3 +50,19 @@ def test_wait_exit_keeps_one_request_open_until_the_shim_answers(listener, tmp_p
 
 def test_wait_exit_without_a_shim_pauses_and_asks_for_a_refresh(tmp_path):
     assert client.wait_exit(tmp_path / "missing.sock", None, 0.01) is None
+
+
+def test_a_busy_shim_is_alive_and_a_dead_one_is_not(listener, tmp_path):
+    """No answer in time: alive while the shim's process lives, dead once it does not."""
+    import os
+    import subprocess
+
+    path = tmp_path / "shim.sock"
+    (tmp_path / "shim.pid").write_text(str(os.getpid()))
+    assert client.shim_alive(path, timeout=0.2)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (tmp_path / "shim.pid").write_text(str(gone.pid))
+    assert not client.shim_alive(path, timeout=0.2)
+    (tmp_path / "shim.pid").unlink()
+    assert not client.shim_alive(path, timeout=0.2)
