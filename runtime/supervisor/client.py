@@ -149,13 +149,9 @@ def shim_alive(sock_path: Path, timeout: float = 5.0) -> bool:
     try:
         return shim_request(sock_path, {"op": "state"}, timeout=timeout) is not None
     except RuntimeFailure:
-        return _shim_process_alive(sock_path.parent / "shim.pid")
+        from runtime.container.store import alive
 
-
-def _shim_process_alive(pid_file: Path) -> bool:
-    try:
-        pid = int(pid_file.read_text())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
-    return True
+        try:
+            return alive(int((sock_path.parent / "shim.pid").read_text()), 0)
+        except (OSError, ValueError):
+            return False

@@ -53,7 +53,6 @@ from runtime.linux import cgroups, libc
 from runtime.state import StateRoot, read_json
 from runtime.supervisor import protocol
 
-READ_BUDGET = 1  # reads of 64 KiB (up to ~10,000 short lines to log) from one stream per wake-up
 LOST_EXIT_CODE = 255  # the status of a PID 1 reaped outside pycompose is unknowable
 INIT_BINARIES = ("/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/libexec/docker/docker-init")
 
@@ -212,21 +211,18 @@ class Shim:
     def drain(self) -> None:
         """Read what the container wrote before it exited."""
         for key, stream in (("out_r", "stdout"), ("err_r", "stderr")):
-            self.read_stream(self.pipes[key], stream, budget=None)
+            self.read_stream(self.pipes[key], stream, until_empty=True)
         if self.pty is not None:
-            self.read_stream(self.pty, "stdout", budget=None)
+            self.read_stream(self.pty, "stdout", until_empty=True)
             with contextlib.suppress(KeyError, ValueError):
                 self.sel.unregister(self.pty)
             os.close(self.pty)
             self.pty = None
 
-    def read_stream(self, fd: int, stream: str, budget: int | None = READ_BUDGET) -> None:
-        """Log what ``fd`` holds: at most ``budget`` reads per wake-up (None: until it is empty),
-        so that a container writing without pause cannot keep the loop from its requests,
-        timers and reaping."""
-        while budget is None or budget > 0:
-            if budget is not None:
-                budget -= 1
+    def read_stream(self, fd: int, stream: str, *, until_empty: bool = False) -> None:
+        """Log one read of 64 KiB from ``fd`` (all it holds with ``until_empty``): a container
+        writing without pause must not keep the loop from its requests, timers and reaping."""
+        while True:
             try:
                 data = os.read(fd, 65536)
             except BlockingIOError:
@@ -238,6 +234,8 @@ class Shim:
             if not data:
                 return
             self.log.feed(stream, data)
+            if not until_empty:
+                return
 
     def state_reply(self) -> dict[str, Any]:
         return {"ok": True, "state": self.store.load_state(self.cid).to_json()}
