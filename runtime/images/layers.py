@@ -34,6 +34,7 @@ import zstandard
 
 from runtime.images.content import CHUNK, HashingReader
 from runtime.images.errors import UnsafeArchive
+from runtime.images.gunzip import GunzipReader
 
 WHITEOUT_PREFIX = ".wh."
 WHITEOUT_META_PREFIX = ".wh..wh."
@@ -47,7 +48,7 @@ HOLE_BLOCK = 64 * 1024  # all-zero blocks of this size become holes
 
 
 def _open_gzip(f: BinaryIO) -> BinaryIO:
-    return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
+    return GunzipReader(f)  # type: ignore[return-value]
 
 
 def _open_zstd(f: BinaryIO) -> BinaryIO:
@@ -313,7 +314,8 @@ def unpack(stream: BinaryIO, dest: Path, what: str) -> LayerStats:
         plain = decompressed(stream)
         hashing = HashingReader(plain)
         unpacker = _Unpacker(dest)
-        with tarfile.open(fileobj=hashing, mode="r|", errorlevel=2) as tar:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=hashing, mode="r|", errorlevel=2,  # type: ignore[call-overload]
+                          bufsize=CHUNK) as tar:
             for member in _members(tar):
                 unpacker.entry(tar, member)
         hashing.drain()

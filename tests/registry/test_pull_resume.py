@@ -18,10 +18,11 @@ pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/docker-registry"), 
 
 
 class DroppingProxy:
-    """Forwards to a registry; the first GET of ``victim`` sends half the body and hangs up."""
+    """Forwards to a registry; the first GET of ``victim`` sends half the body and hangs up.
+    With ``ranges=False`` it drops the ``Range`` header, so a resume gets the whole blob (200)."""
 
-    def __init__(self, upstream: str, victim: str) -> None:
-        self.upstream, self.victim = upstream, victim
+    def __init__(self, upstream: str, victim: str, ranges: bool = True) -> None:
+        self.upstream, self.victim, self.honour_ranges = upstream, victim, ranges
         self.ranges: list[str] = []
         self.dropped = 0
         proxy = self
@@ -36,6 +37,8 @@ class DroppingProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "range", "authorization")}
                 if "range" in {k.lower() for k in headers}:
                     proxy.ranges.append(self.headers["Range"])
+                    if not proxy.honour_ranges:
+                        headers = {k: v for k, v in headers.items() if k.lower() != "range"}
                 r = httpx.get(proxy.upstream + self.path, headers=headers, follow_redirects=True)
                 body = r.content
                 drop = proxy.victim in self.path and not proxy.dropped and r.status_code == 200
@@ -92,6 +95,31 @@ def test_dropped_connection_is_resumed_with_range(registry, state_root):
     [asked] = proxy.ranges
     offset = int(asked.removeprefix("bytes=").removesuffix("-"))
     assert 0 < offset <= len(big) // 2  # the rest, not the whole blob again
+
+
+def test_a_registry_that_ignores_range_gets_the_blob_whole_and_the_layer_is_unpacked(registry, state_root):
+    """The resume is answered with the whole blob (200): the download starts over at 0 and the
+    blob and its layer come out whole."""
+    from runtime.api.registry import Registry
+    from runtime.images.store import ImageStore
+    from runtime.registry.config import RegistryConfig
+
+    payload = os.urandom(3 << 20)
+    big = t.layer([t.file("big", payload)])
+    image = t.TestImage([big], tags=["r"], cmd=["sh"], architecture=host_platform().architecture)
+    _d, _b, layers = push_image(registry, "norange", "1", image, None)
+    proxy = DroppingProxy(registry.base, layers[0][7:], ranges=False)
+    try:
+        with Registry(state_root, config=RegistryConfig(certs_dirs=())) as api:
+            pulled = api.pull(f"{proxy.host}/norange:1")
+    finally:
+        proxy.close()
+    assert pulled.id == image.id
+    assert proxy.dropped == 1 and len(proxy.ranges) == 1
+    store = ImageStore(state_root)
+    [diff_id] = store.records.get(image.id).layers
+    assert (store.layers.diff(diff_id) / "big").read_bytes() == payload
+    assert not list((state_root.root / "images" / "ingest").rglob("layer*")), "a staging directory was left"
 
 
 def test_docker_hub_names_are_pulled_from_a_mirror(registry, state_root):
