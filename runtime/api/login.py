@@ -21,10 +21,9 @@ class _Given:
 def login(server: str, user: str, secret: str, *, config_path: Path | None = None, config: object = None) -> str:
     """Verify ``user``/``secret`` on ``server`` (``GET /v2/``, then the token server when it uses
     one) and store them; the key they were stored under."""
-    import httpx
-
     from runtime.registry.auth import basic_header
     from runtime.registry.client import RegistryClient
+    from runtime.registry.httpx_sync import httpx
 
     key = server_key(server)
     domain = "docker.io" if key == DOCKER_HUB_KEY else key

@@ -14,12 +14,11 @@ import hashlib
 import os
 from collections.abc import Callable
 
-import httpx
-
 from runtime.images.content import CHUNK, ContentStore, IngestSession
 from runtime.images.errors import DigestMismatch
 from runtime.registry.client import Repository, error_code, error_message
 from runtime.registry.errors import RegistryError, RegistryNotFound, RegistryProtocolError, RegistryUnreachable
+from runtime.registry.httpx_sync import httpx
 
 RESUME_ATTEMPTS = 5
 _DROPPED = (httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout, httpx.WriteError)

@@ -16,13 +16,13 @@ sent twice).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import ssl
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-import httpx
 
 from runtime.images.errors import InvalidReference
 from runtime.images.reference import Reference, parse
@@ -35,6 +35,7 @@ from runtime.registry.errors import (
     RegistryTLSError,
     RegistryUnreachable,
 )
+from runtime.registry.httpx_sync import httpx
 
 USER_AGENT = "pycompose/0.1 (registry client)"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -54,12 +55,30 @@ class Endpoint:
     probed: bool = False
 
 
+def _trust_system_store(ctx: ssl.SSLContext) -> None:
+    """The system's CAs, as ``ssl.create_default_context`` trusts them, but from the hashed
+    directory when there is one: OpenSSL then reads a CA when a chain needs it, instead of
+    parsing the whole bundle (~30-80 ms) for every command, most of which talk plain HTTP to a
+    loopback registry or to one CA."""
+    paths = ssl.get_default_verify_paths()
+    chosen = os.environ.get(paths.openssl_cafile_env)  # SSL_CERT_FILE: a bundle of the user's
+    system = chosen is None or os.path.realpath(chosen) == os.path.realpath(paths.openssl_cafile)
+    if system and paths.capath:
+        with contextlib.suppress(OSError), os.scandir(paths.capath) as entries:
+            if any(e.name.endswith(".0") for e in entries):
+                ctx.load_verify_locations(capath=paths.capath)
+                return
+    ctx.load_default_certs()
+
+
 def _ssl_context(config: RegistryConfig, host: str, verify: bool) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    if not verify:
+    if not verify:  # no CA store to load
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies peer and host name
+    _trust_system_store(ctx)
     cert_dir = config.cert_dir(host)
     if cert_dir is not None:
         for ca in sorted(cert_dir.glob("*.crt")):
@@ -102,6 +121,8 @@ class RegistryClient:
         self.tokens = TokenCache()
         self._endpoints: dict[str, list[Endpoint]] = {}
         self._lock = threading.Lock()
+        # loading the system's CA store costs ~70 ms: once per host and mode, not per connection
+        self._ssl: dict[tuple[str, bool], ssl.SSLContext] = {}
 
     # -- credentials ------------------------------------------------------------------
 
@@ -141,7 +162,9 @@ class RegistryClient:
             return found
 
     def _http(self, endpoint: Endpoint, verify: bool) -> httpx.Client:
-        ctx = _ssl_context(self.config, endpoint.host, verify)
+        ctx = self._ssl.get((endpoint.host, verify))
+        if ctx is None:
+            ctx = self._ssl[endpoint.host, verify] = _ssl_context(self.config, endpoint.host, verify)
         return httpx.Client(verify=ctx, timeout=TIMEOUT, follow_redirects=True,
                             headers={"User-Agent": USER_AGENT},
                             limits=httpx.Limits(max_connections=16, max_keepalive_connections=8))

@@ -65,6 +65,36 @@ def test_tls_with_a_ca_from_certs_d(tmp_path: Path, state_root):
         reg.stop()
 
 
+def test_the_system_store_is_the_users_bundle_or_the_hashed_directory(tmp_path: Path, state_root, monkeypatch):
+    """SSL_CERT_FILE (a bundle of the user's) is honoured; without it, the system's hashed
+    directory (SSL_CERT_DIR here) is read on demand; a CA in neither is refused."""
+    from runtime.api.registry import Registry, RegistryTLSError
+    from runtime.registry.config import RegistryConfig
+
+    ca, cert, key = make_ca_and_cert(tmp_path / "pki")
+    reg = start_registry(tmp_path / "registry", tls=(cert, key))
+    hashed = tmp_path / "hashed"
+    hashed.mkdir()
+    subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(ca)], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+    try:
+        image = small_image()
+        push_via_skopeo(tmp_path, image, f"{reg.host}/sys/app:1", "--dest-tls-verify=false")
+        config = RegistryConfig(certs_dirs=())
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+        monkeypatch.setenv("SSL_CERT_DIR", str(hashed))
+        with Registry(state_root, config=config) as api:
+            assert api.pull(f"{reg.host}/sys/app:1").id == image.id
+        monkeypatch.delenv("SSL_CERT_FILE")
+        with Registry(state_root, config=config) as api, pytest.raises(RegistryTLSError):
+            api.pull(f"{reg.host}/sys/app:1")  # the hashed directory has no CA for it yet
+        (hashed / f"{subject_hash}.0").symlink_to(ca)
+        with Registry(state_root, config=config) as api:
+            assert api.pull(f"{reg.host}/sys/app:1").id == image.id
+    finally:
+        reg.stop()
+
+
 class FakeCredentials:
     def __init__(self, found: dict[str, tuple[str, str]]) -> None:
         self.found = found
