@@ -8,6 +8,7 @@ a JSON object with Docker's ``daemon.json`` key names; every key is optional::
       "insecure-registries": ["registry.internal:5000", "10.0.0.0/8"],
       "certs-dirs": ["/etc/pycompose/certs.d", "/etc/docker/certs.d"],
       "max-concurrent-downloads": 3,
+      "max-concurrent-uploads": 5,
       "mirror-fallback": true
     }
 
@@ -22,6 +23,8 @@ a JSON object with Docker's ``daemon.json`` key names; every key is optional::
   in addition to the system store, and ``client.cert``/``client.key`` a client certificate,
   as Docker reads ``/etc/docker/certs.d``. Defaults to the two directories above.
 * ``max-concurrent-downloads``: blobs fetched at the same time by one pull (Docker's 3).
+* ``max-concurrent-uploads``: blobs checked, mounted or sent at the same time by one push
+  (Docker's 5).
 * ``mirror-fallback`` (pycompose's own key, default true): false keeps Docker Hub pulls on the
   mirrors (an air-gapped site): what no mirror has is an error, and the origin is never contacted.
 """
@@ -49,6 +52,7 @@ class RegistryConfig:
     certs_dirs: tuple[Path, ...] = DEFAULT_CERTS_DIRS
     max_concurrent_downloads: int = 3
     mirror_fallback: bool = True
+    max_concurrent_uploads: int = 5
     source: Path | None = field(default=None, compare=False)
 
     @classmethod
@@ -76,9 +80,11 @@ class RegistryConfig:
             return tuple(value)
 
         dirs = tuple(Path(p) for p in strings("certs-dirs")) if "certs-dirs" in data else DEFAULT_CERTS_DIRS
-        concurrent = data.get("max-concurrent-downloads", 3)
-        if not isinstance(concurrent, int) or concurrent < 1:
-            raise RegistryError(f"{path}: max-concurrent-downloads must be a positive integer")
+        concurrent = {key: data.get(key, default) for key, default in
+                      (("max-concurrent-downloads", 3), ("max-concurrent-uploads", 5))}
+        for key, value in concurrent.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise RegistryError(f"{path}: {key} must be a positive integer")
         fallback = data.get("mirror-fallback", True)
         if not isinstance(fallback, bool):
             raise RegistryError(f"{path}: mirror-fallback must be true or false")
@@ -86,7 +92,8 @@ class RegistryConfig:
         for m in mirrors:
             if not m.startswith(("http://", "https://")):
                 raise RegistryError(f"{path}: registry mirror {m!r} must start with https:// or http://")
-        return cls(mirrors, strings("insecure-registries"), dirs, concurrent, fallback, path)
+        return cls(mirrors, strings("insecure-registries"), dirs, concurrent["max-concurrent-downloads"], fallback,
+                   concurrent["max-concurrent-uploads"], path)
 
     def is_insecure(self, host: str) -> bool:
         name = _strip_port(host)

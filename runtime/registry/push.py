@@ -1,17 +1,19 @@
 """Push an image of the store to a registry, as ``docker push`` does.
 
-Blobs first (the config and every layer), the manifest last, so that a registry never holds a
-manifest whose content is missing: a blob the repository already has (``HEAD``) is skipped
-("Layer already exists"); one another repository of the same registry holds (the image was
-pulled from or pushed to it) is mounted across (``POST ?mount=&from=``, "Mounted from"); a new
-one is uploaded in one ``PUT`` when small, else in ``PATCH``
-chunks closed by a ``PUT ?digest=``. The manifest is sent as the exact bytes stored, so the
-digest the registry reports is the image's own (``<tag>: digest: sha256:… size: N``).
+Blobs first (the config and every layer, up to ``max-concurrent-uploads`` at a time), the
+manifest last, so that a registry never holds a manifest whose content is missing: a blob the
+repository already has (``HEAD``) is skipped ("Layer already exists"); one another repository
+of the same registry holds (the image was pulled from or pushed to it) is mounted across
+(``POST ?mount=&from=``, "Mounted from"); a new one is uploaded in one ``PUT`` when small, else
+in ``PATCH`` chunks closed by a ``PUT ?digest=``. The manifest is sent as the exact bytes
+stored, so the digest the registry reports is the image's own (``<tag>: digest: sha256:… size: N``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +58,7 @@ def _chunks(path: Any, start: int, size: int) -> Iterator[bytes]:
             yield data
 
 
-def _upload(repo: Any, store: Any, digest: str, size: int, what: str) -> None:
+def _upload(repo: Any, store: Any, digest: str, size: int, what: str, stop: threading.Event) -> None:
     start = _check(repo.request("POST", "blobs/uploads/", actions=PUSH, content=b""), (202,), what)
     location = start.headers.get("Location", "")
     path = store.content.path(digest)
@@ -67,6 +69,8 @@ def _upload(repo: Any, store: Any, digest: str, size: int, what: str) -> None:
         return
     offset = 0
     while offset < size:
+        if stop.is_set():
+            raise RegistryError(f"{what}: upload stopped: the push failed or was interrupted")
         n = min(CHUNK, size - offset)
         reply = _check(repo.request("PATCH", location, actions=PUSH, content=_chunks(path, offset, n),
                                     headers={"Content-Type": "application/octet-stream",
@@ -92,34 +96,58 @@ def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent
     mount_from = [r.path for r in store.repo_digests(record.id) if r.domain == ref.domain] + \
         [r.path for r in store.tags_of(record.id) if r.domain == ref.domain]
     blobs = [manifest.config, *manifest.layers]
-    for desc in reversed(blobs):
-        short = desc.digest.split(":", 1)[1][:12]
-        what = f"{ref.familiar()}: blob {short}"
+    for desc in blobs:  # before anything is sent: a layer kept unpacked only cannot be pushed
         if not store.content.has(desc.digest):
-            raise RegistryError(f"{what}: the store keeps this layer unpacked only (it was already present when "
-                                "the image was pulled or loaded), so it cannot be pushed yet: load the image "
-                                "from an archive that has it, or rebuild it here")
+            raise RegistryError(f"{ref.familiar()}: blob {desc.digest[7:19]}: the store keeps this layer unpacked "
+                                "only (it was already present when the image was pulled or loaded), so it cannot "
+                                "be pushed yet: load the image from an archive that has it, or rebuild it here")
+    lock = threading.Lock()
+    stop = threading.Event()  # set once the push has failed or was interrupted
+
+    def report(event: PullEvent) -> None:
+        with lock:
+            emit(event)
+
+    def send(desc: Any) -> None:
+        short = desc.digest.split(":", 1)[1][:12]
+        layer = desc is not manifest.config
         head = repo.request("HEAD", f"blobs/{desc.digest}", actions=PUSH)
         if head.status_code == 200:
-            if desc is not manifest.config:
-                emit(PullEvent(short, "Layer already exists", 0, 0))
-            continue
+            if layer:
+                report(PullEvent(short, "Layer already exists", 0, 0))
+            return
         source = next((m for m in mount_from if m != repo.name), None)
         if source is not None:
             mounted = repo.request("POST", f"blobs/uploads/?mount={desc.digest}&from={source}", actions=PUSH,
                                    content=b"")
             if mounted.status_code == 201:
-                if desc is not manifest.config:
-                    emit(PullEvent(short, f"Mounted from {source}", desc.size, desc.size))
-                continue
+                if layer:
+                    report(PullEvent(short, f"Mounted from {source}", desc.size, desc.size))
+                return
             location = mounted.headers.get("Location")
             if mounted.status_code == 202 and location:  # the registry started a plain upload instead
                 repo.request("DELETE", location, actions=PUSH)
-        if desc is not manifest.config:
-            emit(PullEvent(short, "Preparing", 0, desc.size))
-        _upload(repo, store, desc.digest, desc.size, what)
-        if desc is not manifest.config:
-            emit(PullEvent(short, "Pushed", desc.size, desc.size))
+        if layer:
+            report(PullEvent(short, "Preparing", 0, desc.size))
+        _upload(repo, store, desc.digest, desc.size, f"{ref.familiar()}: blob {short}", stop)
+        if layer:
+            report(PullEvent(short, "Pushed", desc.size, desc.size))
+
+    # every blob before the manifest; up to max-concurrent-uploads at once, the first failure wins
+    workers = max(1, min(client.config.max_concurrent_uploads, len(blobs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
+        futures = [pool.submit(send, desc) for desc in reversed(blobs)]
+        try:
+            _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C: uploads stop at their next chunk
+            stop.set()
+            raise
+        stop.set()
+        for future in pending:
+            future.cancel()
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
     reply = _check(repo.request("PUT", f"manifests/{tag}", actions=PUSH, content=manifest_raw,
                                 headers={"Content-Type": manifest.media_type}), (201,),
                    f"{ref.familiar()}: manifest")

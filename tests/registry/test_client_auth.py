@@ -58,7 +58,7 @@ def test_config_file(tmp_path: Path):
     path.write_text(json.dumps({"registry-mirrors": ["http://127.0.0.1:5001/"],
                                 "insecure-registries": ["reg.internal:5000", "10.0.0.0/8"],
                                 "certs-dirs": [str(tmp_path)], "max-concurrent-downloads": 5,
-                                "mirror-fallback": False}))
+                                "max-concurrent-uploads": 2, "mirror-fallback": False}))
     cfg = RegistryConfig.load(path)
     assert cfg.mirrors == ("http://127.0.0.1:5001",)
     assert cfg.is_insecure("reg.internal:5000")
@@ -67,6 +67,8 @@ def test_config_file(tmp_path: Path):
     assert not cfg.is_insecure("11.0.0.1")
     assert cfg.certs_dirs == (tmp_path,)
     assert cfg.max_concurrent_downloads == 5
+    assert cfg.max_concurrent_uploads == 2
+    assert RegistryConfig().max_concurrent_uploads == 5  # Docker's default
     assert cfg.mirror_fallback is False
 
 
@@ -88,7 +90,8 @@ def test_config_missing_file_is_the_default(tmp_path: Path):
     ("{", "not valid JSON"),
     ('{"registry-mirrors": "x"}', "must be a list"),
     ('{"registry-mirrors": ["mirror.example"]}', "must start with https://"),
-    ('{"max-concurrent-downloads": 0}', "positive integer"),
+    ('{"max-concurrent-downloads": 0}', "max-concurrent-downloads must be a positive integer"),
+    ('{"max-concurrent-uploads": true}', "max-concurrent-uploads must be a positive integer"),
     ('{"mirror-fallback": "no"}', "true or false"),
 ])
 def test_config_errors_name_the_file(tmp_path: Path, text: str, message: str):
