@@ -77,43 +77,40 @@ def registry(tmp_path: Path):
     reg.stop()
 
 
-def test_dropped_connection_is_resumed_with_range(registry, state_root):
+def pull_through_dropping_proxy(registry, state_root, name: str, payload: bytes, ranges: bool):
+    """Push an image of one layer holding ``payload``, pull it through a :class:`DroppingProxy`;
+    (image, pulled image, proxy)."""
     from runtime.api.registry import Registry
     from runtime.registry.config import RegistryConfig
 
-    big = t.layer([t.file("big", os.urandom(3 << 20))])
-    image = t.TestImage([big], tags=["r"], cmd=["sh"], architecture=host_platform().architecture)
-    _d, _b, layers = push_image(registry, "resume", "1", image, None)
-    proxy = DroppingProxy(registry.base, layers[0][7:])
+    image = t.TestImage([t.layer([t.file("big", payload)])], tags=["r"], cmd=["sh"],
+                        architecture=host_platform().architecture)
+    _d, _b, layers = push_image(registry, name, "1", image, None)
+    proxy = DroppingProxy(registry.base, layers[0][7:], ranges=ranges)
     try:
         with Registry(state_root, config=RegistryConfig(certs_dirs=())) as api:
-            pulled = api.pull(f"{proxy.host}/resume:1")
+            pulled = api.pull(f"{proxy.host}/{name}:1")
     finally:
         proxy.close()
+    return image, pulled, proxy
+
+
+def test_dropped_connection_is_resumed_with_range(registry, state_root):
+    image, pulled, proxy = pull_through_dropping_proxy(registry, state_root, "resume", os.urandom(3 << 20), True)
     assert pulled.id == image.id
     assert proxy.dropped == 1
     [asked] = proxy.ranges
     offset = int(asked.removeprefix("bytes=").removesuffix("-"))
-    assert 0 < offset <= len(big) // 2  # the rest, not the whole blob again
+    assert 0 < offset <= len(image.layers[0]) // 2  # the rest, not the whole blob again
 
 
 def test_a_registry_that_ignores_range_gets_the_blob_whole_and_the_layer_is_unpacked(registry, state_root):
     """The resume is answered with the whole blob (200): the download starts over at 0 and the
     blob and its layer come out whole."""
-    from runtime.api.registry import Registry
     from runtime.images.store import ImageStore
-    from runtime.registry.config import RegistryConfig
 
     payload = os.urandom(3 << 20)
-    big = t.layer([t.file("big", payload)])
-    image = t.TestImage([big], tags=["r"], cmd=["sh"], architecture=host_platform().architecture)
-    _d, _b, layers = push_image(registry, "norange", "1", image, None)
-    proxy = DroppingProxy(registry.base, layers[0][7:], ranges=False)
-    try:
-        with Registry(state_root, config=RegistryConfig(certs_dirs=())) as api:
-            pulled = api.pull(f"{proxy.host}/norange:1")
-    finally:
-        proxy.close()
+    image, pulled, proxy = pull_through_dropping_proxy(registry, state_root, "norange", payload, False)
     assert pulled.id == image.id
     assert proxy.dropped == 1 and len(proxy.ranges) == 1
     store = ImageStore(state_root)
