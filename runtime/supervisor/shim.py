@@ -209,7 +209,8 @@ class Shim:
         self.done = True
 
     def drain(self) -> None:
-        """Read what the container wrote before it exited."""
+        """Read what the container wrote before it exited, and log its last line even without a
+        newline now: before the exit is recorded, which is when attached readers stop reading."""
         for key, stream in (("out_r", "stdout"), ("err_r", "stderr")):
             self.read_stream(self.pipes[key], stream, until_empty=True)
         if self.pty is not None:
@@ -218,6 +219,8 @@ class Shim:
                 self.sel.unregister(self.pty)
             os.close(self.pty)
             self.pty = None
+        for stream in ("stdout", "stderr"):
+            self.log.flush(stream)
 
     def read_stream(self, fd: int, stream: str, *, until_empty: bool = False) -> None:
         """Log one read of 64 KiB from ``fd`` (all it holds with ``until_empty``): a container
