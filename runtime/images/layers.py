@@ -17,7 +17,6 @@ from __future__ import annotations
 import bz2
 import contextlib
 import errno
-import gzip
 import io
 import lzma
 import os
@@ -73,7 +72,7 @@ COMPRESSIONS: tuple[tuple[bytes, str, Callable[[BinaryIO], BinaryIO]], ...] = (
 
 # exceptions a corrupt or truncated stream raises, from each codec and from tarfile
 STREAM_ERRORS: tuple[type[BaseException], ...] = (
-    tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, zstandard.ZstdError, lzma.LZMAError,
+    tarfile.TarError, EOFError, zlib.error, zstandard.ZstdError, lzma.LZMAError,
 )
 
 

@@ -72,12 +72,11 @@ def _trust_system_store(ctx: ssl.SSLContext) -> None:
 
 
 def _ssl_context(config: RegistryConfig, host: str, verify: bool) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies peer and host name unless told not to
     if not verify:  # no CA store to load
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies peer and host name
     _trust_system_store(ctx)
     cert_dir = config.cert_dir(host)
     if cert_dir is not None:

@@ -17,7 +17,6 @@ _HIDDEN = [name for name in ("trio", "click") if name not in sys.modules]
 for _name in _HIDDEN:
     sys.modules[_name] = None  # type: ignore[assignment]
 try:
-    import httpcore._synchronization  # noqa: F401
     import httpx
 finally:
     for _name in _HIDDEN:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from runtime.images.config import parse_config
@@ -46,6 +45,7 @@ from runtime.images.store import ImageStore
 from runtime.registry.blobs import fetch_blob, fetch_small
 from runtime.registry.client import RegistryClient, Repository, error_code, error_message
 from runtime.registry.errors import RegistryNotFound, RegistryProtocolError, UnsupportedManifest
+from runtime.registry.parallel import run_parallel
 
 SCHEMA1_TYPES = frozenset({
     "application/vnd.docker.distribution.manifest.v1+json",
@@ -88,7 +88,7 @@ class PullResult:
 Events = Callable[[PullEvent], None]
 
 
-def _short(digest: str) -> str:
+def short_id(digest: str) -> str:
     return digest[7:19]
 
 
@@ -177,7 +177,7 @@ class _Puller:
         return target, documents, doc, digest
 
     def layer(self, session: IngestSession, desc: Descriptor, diff_id: str) -> None:
-        sid = _short(desc.digest)
+        sid = short_id(desc.digest)
         if desc.media_type and desc.media_type not in LAYER_TYPES:
             raise UnsupportedManifest(f"{self.repo.what}: layer {desc.digest} has unsupported media type "
                                       f"{desc.media_type}")
@@ -220,12 +220,12 @@ class _Puller:
             todo = []
             for desc, diff_id in zip(manifest.layers, config.diff_ids, strict=True):
                 if self.store.layers.has(diff_id):
-                    self.emit(PullEvent(_short(desc.digest), "Already exists"))
+                    self.emit(PullEvent(short_id(desc.digest), "Already exists"))
                 else:
-                    self.emit(PullEvent(_short(desc.digest), "Pulling fs layer"))
+                    self.emit(PullEvent(short_id(desc.digest), "Pulling fs layer"))
                     todo.append((desc, diff_id))
             for desc, _d in todo[self.client.config.max_concurrent_downloads:]:
-                self.emit(PullEvent(_short(desc.digest), "Waiting"))
+                self.emit(PullEvent(short_id(desc.digest), "Waiting"))
             if todo:
                 self._layers(session, todo)
             for digest, body in documents[::-1]:
@@ -239,21 +239,8 @@ class _Puller:
     def _layers(self, session: IngestSession, todo: list[tuple[Descriptor, str]]) -> None:
         seen: set[str] = set()
         unique = [(d, i) for d, i in todo if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
-        workers = max(1, min(self.client.config.max_concurrent_downloads, len(unique)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull") as pool:
-            futures = [pool.submit(self.layer, session, d, i) for d, i in unique]
-            try:
-                _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            except BaseException:  # Ctrl-C: the threads stop at their next chunk
-                self.cancelled.set()
-                raise
-            for f in pending:
-                f.cancel()
-            errors = [f.exception() for f in futures if f.done() and not f.cancelled() and f.exception() is not None]
-            real = [e for e in errors if not isinstance(e, _Cancelled)]
-            if real:
-                self.cancelled.set()
-                raise real[0]
+        run_parallel(lambda item: self.layer(session, *item), unique, self.client.config.max_concurrent_downloads,
+                     self.cancelled, "pull", _Cancelled)
 
 
 def pull(store: ImageStore, client: RegistryClient, ref: Reference, *, platform: Platform | None = None,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from runtime.images.reference import Reference
 from runtime.registry.errors import RegistryError
-from runtime.registry.pull import PullEvent
+from runtime.registry.parallel import run_parallel
+from runtime.registry.pull import PullEvent, short_id
 
 MONOLITHIC_MAX = 8 * 1024 * 1024
 CHUNK = 8 * 1024 * 1024
@@ -98,7 +98,7 @@ def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent
     blobs = [manifest.config, *manifest.layers]
     for desc in blobs:  # before anything is sent: a layer kept unpacked only cannot be pushed
         if not store.content.has(desc.digest):
-            raise RegistryError(f"{ref.familiar()}: blob {desc.digest[7:19]}: the store keeps this layer unpacked "
+            raise RegistryError(f"{ref.familiar()}: blob {short_id(desc.digest)}: the store keeps this layer unpacked "
                                 "only (it was already present when the image was pulled or loaded), so it cannot "
                                 "be pushed yet: load the image from an archive that has it, or rebuild it here")
     lock = threading.Lock()
@@ -109,7 +109,7 @@ def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent
             emit(event)
 
     def send(desc: Any) -> None:
-        short = desc.digest.split(":", 1)[1][:12]
+        short = short_id(desc.digest)
         layer = desc is not manifest.config
         head = repo.request("HEAD", f"blobs/{desc.digest}", actions=PUSH)
         if head.status_code == 200:
@@ -134,20 +134,7 @@ def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent
             report(PullEvent(short, "Pushed", desc.size, desc.size))
 
     # every blob before the manifest; up to max-concurrent-uploads at once, the first failure wins
-    workers = max(1, min(client.config.max_concurrent_uploads, len(blobs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
-        futures = [pool.submit(send, desc) for desc in reversed(blobs)]
-        try:
-            _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        except BaseException:  # Ctrl-C: uploads stop at their next chunk
-            stop.set()
-            raise
-        stop.set()
-        for future in pending:
-            future.cancel()
-        for future in futures:
-            if future.done() and not future.cancelled() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
+    run_parallel(send, blobs[::-1], client.config.max_concurrent_uploads, stop, "push")
     reply = _check(repo.request("PUT", f"manifests/{tag}", actions=PUSH, content=manifest_raw,
                                 headers={"Content-Type": manifest.media_type}), (201,),
                    f"{ref.familiar()}: manifest")
