@@ -12,7 +12,8 @@ marked ``trusted.overlay.opaque=y`` gets ``.wh..wh..opq`` as its first entry. Ha
 between files of the layer are kept (the first path holds the content); sockets are
 skipped, as Docker skips them; ``trusted.overlay.*`` attributes are never written.
 
-The compressed stream (gzip with mtime 0 and no file name, or zstd) is written to a file
+The compressed stream (gzip with mtime 0 and no file name, its blocks deflated side by side by
+:mod:`runtime.images.gzip_writer`; or zstd) is written to a file
 in ``dest_dir`` while both digests are computed: the diff ID over the tar, the digest
 over the blob.
 """
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gzip
 import hashlib
 import os
 import stat
@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 from runtime.images.content import CHUNK
 from runtime.images.errors import ImageError
+from runtime.images.gzip_writer import ParallelGzipWriter
 from runtime.images.layers import OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, XATTR_PAX_PREFIX
 from runtime.images.manifest import OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD
 from runtime.state import fsync_dir
@@ -86,11 +87,10 @@ class _Compressor:
     def __init__(self, kind: str, out: _Hashing) -> None:
         self.kind = kind
         self.out = out
-        self._gzip: gzip.GzipFile | None = None
+        self._gzip: ParallelGzipWriter | None = None
         self._zstd = None
         if kind == "gzip":
-            self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0,  # type: ignore[arg-type]
-                                       compresslevel=GZIP_LEVEL)
+            self._gzip = ParallelGzipWriter(out, GZIP_LEVEL)
         elif kind == "zstd":
             import zstandard
 
@@ -110,6 +110,10 @@ class _Compressor:
             self._gzip.close()
         if self._zstd is not None:
             self._zstd.close()
+
+    def abort(self) -> None:
+        if self._gzip is not None:
+            self._gzip.abort()
 
 
 class _TarWriter:
@@ -278,6 +282,7 @@ def layer_from_upper(upper: Path, dest_dir: Path, *, epoch: int | None = None,
         raise ImageError(f"{upper} is not a directory")
     dest_dir.mkdir(parents=True, exist_ok=True)
     tmp = dest_dir / f".layer-{uuid.uuid4().hex[:12]}"
+    compressor: _Compressor | None = None
     try:
         with open(tmp, "wb") as f:
             blob = _Hashing(f)
@@ -292,6 +297,8 @@ def layer_from_upper(upper: Path, dest_dir: Path, *, epoch: int | None = None,
         os.replace(tmp, final)
         fsync_dir(dest_dir)
     except BaseException:
+        if compressor is not None:
+            compressor.abort()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
