@@ -2,6 +2,8 @@
 
     <state>/build/cache/index.json     {"<step key>": {"image": "sha256:…", "used": <unix time>}}
     <state>/build/cache/mounts/<hex>/  one RUN --mount=type=cache directory, kept between builds
+    <state>/build/cache/checksums.json {"<image and selection>": "sha256:…"}: what a ``COPY --from``
+                                       selects in an image, by content (images never change)
 
 The images are ordinary untagged image records (so the image store's garbage collection keeps
 their layers while they are indexed here, and ``image ls`` hides them as Docker hides
@@ -17,7 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runtime.errors import RuntimeFailure
 from runtime.state import StateRoot, read_json, write_json
+
+_MAX_CHECKSUMS = 4096
 
 
 class BuildCache:
@@ -43,6 +48,25 @@ class BuildCache:
             index = self._read()
             index[key] = {"image": image, "used": time.time()}
             write_json(self.index_path, index)
+
+    def _checksums(self) -> dict[str, Any]:
+        try:
+            data = read_json(self.root / "checksums.json")
+        except (FileNotFoundError, RuntimeFailure):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def checksum(self, key: str) -> str | None:
+        value = self._checksums().get(key)
+        return value if isinstance(value, str) else None
+
+    def put_checksum(self, key: str, value: str) -> None:
+        with self.state.lock("build-cache"):
+            data = self._checksums()
+            if len(data) >= _MAX_CHECKSUMS:
+                data = {}  # a memo: starting afresh only costs walking the images again
+            data[key] = value
+            write_json(self.root / "checksums.json", data, sync=False)
 
     def images(self) -> set[str]:
         return {e["image"] for e in self._read().values() if isinstance(e, dict) and "image" in e}
@@ -124,6 +148,8 @@ class BuildCache:
         still = {d for img in store.list() for d in img.layers}
         freed = sum(layer_sizes(d) for d in removed - still)
         mounts = self.root / "mounts"
+        if all:
+            (self.root / "checksums.json").unlink(missing_ok=True)
         if all and mounts.exists():
             freed += sum(p.lstat().st_size for p in mounts.rglob("*") if p.is_file())
             shutil.rmtree(mounts, ignore_errors=True)

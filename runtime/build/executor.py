@@ -23,6 +23,7 @@ image. The final image of the target stage gets the tags.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime.build import cache as build_cache
 from runtime.build.commit import HistoryEntry, commit_image
@@ -43,6 +44,9 @@ from runtime.build.errors import BuildError, BuildStepFailed, DockerfileError
 from runtime.build.layer import layer_from_upper
 from runtime.images.changes import format_go_duration
 from runtime.state import StateRoot
+
+if TYPE_CHECKING:
+    from runtime.api.containers import Containers
 
 Progress = Callable[[str, str, str, "float | None"], None]  # step, status, text, elapsed
 DEFAULT_SHELL = ("/bin/sh", "-c")
@@ -100,7 +104,6 @@ class Options:
 
 class Executor:
     def __init__(self, state: StateRoot, options: Options, progress: Progress) -> None:
-        from runtime.api.containers import Containers
         from runtime.build.dockerignore import IgnoreMatcher
         from runtime.images.store import ImageStore
 
@@ -116,7 +119,6 @@ class Executor:
         self.cancelled = threading.Event()  # a stage failed or the build was interrupted: start no more steps
         self.running: set[str] = set()  # the RUN containers of this build now running
         self.store = ImageStore(state).open()
-        self.containers = Containers(state)
         self.cache = build_cache.BuildCache(state)
         self.matcher = IgnoreMatcher.load(options.context, options.context / options.dockerfile_name)
         self.stages: dict[int, StageState] = {}
@@ -124,6 +126,12 @@ class Executor:
         self.matchers: dict[str, Any] = {}  # a named directory context's .dockerignore
         self.hits: list[str] = []  # cache keys this build used
         self.made = False  # whether it made a new image (then the cache may have outgrown its bound)
+
+    @functools.cached_property
+    def containers(self) -> Containers:  # only a RUN step needs the runtime's containers
+        from runtime.api.containers import Containers
+
+        return Containers(self.state)
 
     # -- the whole build ---------------------------------------------------------------------------
     def build(self, text: str) -> str:
@@ -441,7 +449,7 @@ class Executor:
                 parts.append(checksum(root, local, matcher, exclude=instr.exclude, parents=instr.parents,
                                       owners=False, memo=self.memo))
             elif instr.from_ is not None:
-                parts.append(self._from_image(instr.from_) or "")
+                parts.append(self._from_checksum(instr, sources))
             parts += [h.content for h in instr.heredocs]
         else:
             parts += [h.content for h in instr.heredocs]
@@ -457,6 +465,25 @@ class Executor:
 
                     parts.append(checksum(directory, [m.source or "."], self._matcher(directory), memo=self.memo))
         return parts
+
+    def _from_checksum(self, instr: ins.Copy, sources: tuple[str, ...]) -> str:
+        """What a ``COPY --from`` of a stage or an image selects there, by content (as BuildKit
+        keys it), so that a change in the other stage which leaves these files alone keeps the
+        step cached. An image's files never change, so the checksum is kept by image ID."""
+        from runtime.build.context import checksum
+
+        assert instr.from_ is not None
+        image = self._from_image(instr.from_)
+        local = [s for s in sources if not s.startswith(("http://", "https://"))]
+        memo_key = _hash("from", image or "scratch", json.dumps([local, instr.exclude, instr.parents]))
+        known = self.cache.checksum(memo_key)
+        if known is not None:
+            return known
+        with self._rootfs(image) as (other, _upper, _work):
+            value = checksum(other, local, None, exclude=instr.exclude, parents=instr.parents, owners=True,
+                             memo=self.memo)
+        self.cache.put_checksum(memo_key, value)
+        return value
 
     @contextlib.contextmanager
     def _rootfs(self, image: str | None) -> Iterator[tuple[Path, Path, Path]]:

@@ -153,6 +153,29 @@ RUN cat /a.txt /b.txt > /both
     assert not [e for e in events if e.status == "cached"]
 
 
+def test_copy_from_a_stage_is_keyed_by_the_files_it_copies(builder, tmp_path: Path) -> None:
+    ctx = project(tmp_path, """FROM busybox AS build
+COPY a.txt b.txt /src/
+RUN cp /src/a.txt /a.out && cp /src/b.txt /b.out
+FROM busybox
+COPY --from=build /a.out /a
+COPY --from=build /b.out /b
+""", **{"a.txt": "A", "b.txt": "B"})
+    build(builder, ctx, tags=("from:1",))
+    (ctx / "b.txt").write_text("B2")  # the build stage changes, its /a.out does not
+    _, events = build(builder, ctx, tags=("from:1",))
+    status = {e.step.split("] ", 1)[1]: e.status for e in events if e.status in ("start", "cached")}
+    assert status["COPY --from=build /a.out /a"] == "cached"
+    assert status["COPY --from=build /b.out /b"] == "start"
+    assert run("from:1", "cat", "/a", "/b") == "AB2"
+    (ctx / "Dockerfile").write_text((ctx / "Dockerfile").read_text().replace(
+        "cp /src/a.txt /a.out", "cp /src/a.txt /a.out && chmod 600 /a.out"))
+    _, events = build(builder, ctx, tags=("from:1",))  # same bytes, other mode: copied again
+    status = {e.step.split("] ", 1)[1]: e.status for e in events if e.status in ("start", "cached")}
+    assert status["COPY --from=build /a.out /a"] == "start"
+    assert run("from:1", "stat", "-c", "%a", "/a") == "600\n"
+
+
 def test_heredoc_and_build_args(builder, tmp_path: Path) -> None:
     ctx = project(tmp_path, "FROM busybox\nARG NAME=world\nRUN <<EOF\nset -e\necho \"hello $NAME\" > /greeting\n"
                             "EOF\nCOPY <<-'X' /literal\n\tkeep $NAME\n\tX\n")
