@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 from runtime.build.errors import BuildError
 from runtime.build.sources import Entry, Item, Matcher, Selection
-from runtime.container.rootfs import secure_join
+from runtime.container.securejoin import secure_join
 
 DEFAULT_DIR_MODE = 0o755
 _SKIP_XATTRS = ("trusted.overlay.",)

@@ -507,7 +507,7 @@ class Executor:
     def _mkdir_workdir(self, state: StageState, rootfs: Path) -> None:
         """``WORKDIR``'s directory and its missing parents, 0755, owned by the stage's ``USER``."""
         from runtime.build.copy import resolve_chown
-        from runtime.container.rootfs import secure_join
+        from runtime.container.securejoin import secure_join
 
         uid, gid = resolve_chown(rootfs, state.config.get("User") or "0")  # a bare uid is its own group too
         path = ""
@@ -616,7 +616,7 @@ class Executor:
                     continue
                 yield Mount(m.target or f"/run/secrets/{sid}", "bind", str(src_path), ("rbind", "ro"))
             elif m.type == "bind":
-                from runtime.container.rootfs import secure_join
+                from runtime.container.securejoin import secure_join
 
                 directory = self._bind_dir(m.from_)
                 if directory is None:  # another stage or an image, its root filesystem mounted for this step only

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Protocol
 
 from runtime.build.errors import BuildError
-from runtime.container.rootfs import secure_join
+from runtime.container.securejoin import secure_join
 
 
 class Matcher(Protocol):

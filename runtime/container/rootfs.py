@@ -14,6 +14,7 @@ import os
 import stat
 from pathlib import Path
 
+from runtime.container.securejoin import secure_join
 from runtime.container.spec import ContainerSpec, Device, Mount
 from runtime.linux import libc
 
@@ -36,35 +37,6 @@ MOUNT_FLAGS: dict[str, tuple[int, int]] = {
 PROPAGATION = {"private": libc.MS_PRIVATE, "rprivate": libc.MS_PRIVATE | libc.MS_REC, "shared": libc.MS_SHARED,
                "rshared": libc.MS_SHARED | libc.MS_REC, "slave": libc.MS_SLAVE,
                "rslave": libc.MS_SLAVE | libc.MS_REC}
-
-
-def secure_join(root: Path, path: str) -> Path:
-    """``root/path`` with every symlink resolved as if ``root`` were ``/`` (no escape)."""
-    parts = [p for p in path.split("/") if p and p != "."]
-    current = root
-    seen = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            current = current.parent if current != root else root
-            continue
-        candidate = current / part
-        try:
-            st = os.lstat(candidate)
-        except FileNotFoundError:
-            current = candidate
-            continue
-        if stat.S_ISLNK(st.st_mode):
-            seen += 1
-            if seen > 40:
-                raise OSError(errno.ELOOP, "too many symlinks", str(candidate))
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                current = root
-            parts = [p for p in target.split("/") if p and p != "."] + parts
-            continue
-        current = candidate
-    return current
 
 
 def parse_options(options: tuple[str, ...]) -> tuple[int, int, str]:

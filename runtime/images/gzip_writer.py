@@ -17,8 +17,10 @@ import os
 import struct
 import zlib
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 BLOCK = 256 << 10
 WINDOW = 32 << 10
@@ -69,6 +71,8 @@ class ParallelGzipWriter:
             self.out.write(_deflate(self.level, block, window, last))
             return
         if self.pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # with logging: only when a layer is large
+
             self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gzip")
         self.pending.append(self.pool.submit(_deflate, self.level, block, window, last))
         while len(self.pending) > 2 * self.workers:  # bounded: a few blocks in flight
