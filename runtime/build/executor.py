@@ -41,7 +41,7 @@ from runtime.build.commit import HistoryEntry, commit_image
 from runtime.build.dockerfile import PROXY_ARGS, expand_instruction, parse, predefined_args
 from runtime.build.dockerfile import instructions as ins
 from runtime.build.errors import BuildError, BuildStepFailed, DockerfileError
-from runtime.build.layer import layer_from_upper
+from runtime.build.layer import LayerBlob, layer_from_upper
 from runtime.images.changes import format_go_duration
 from runtime.state import StateRoot
 
@@ -407,7 +407,8 @@ class Executor:
     def _layer_step(self, state: StageState, instr: ins.Run | ins.Copy | ins.Workdir, step: str,
                     no_cache: bool) -> None:
         start = time.monotonic()
-        key = _hash(state.key, step.split("] ", 1)[1], *self._key_parts(state, instr))
+        parts = self._key_parts(state, instr)
+        key = _hash(state.key, step.split("] ", 1)[1], *parts)
         cached = None if no_cache else self.cache.get(key)
         if cached is not None and self.store.records.get(cached) is not None:
             state.image, state.key, state.pending = cached, key, []
@@ -417,24 +418,59 @@ class Executor:
             return
         self.made = True
         self.progress(step, "start", "", None)
-        with self._rootfs(state.image) as (rootfs, upper, work):
-            skip = _skip
-            if isinstance(instr, ins.Run):
-                made = self._run(state, instr, rootfs, step)
-
-                def skip(rel: str, st: os.stat_result, made: set[str] = made) -> bool:
-                    return _skip(rel, st) or rel in made
-            elif isinstance(instr, ins.Workdir):
-                self._mkdir_workdir(state, rootfs)
+        with contextlib.ExitStack() as stack:
+            if isinstance(instr, ins.Copy) and instr.link:
+                layer = self._linked_layer(state, instr, _hash("link", step.split("] ", 1)[1], *parts[2:],
+                                                                 state.config.get("WorkingDir") or "/"))
             else:
-                self._copy(state, instr, rootfs, work)
-            layer = layer_from_upper(upper, work, epoch=self.opts.epoch, skip=skip)
+                rootfs, upper, work = stack.enter_context(self._rootfs(state.image))
+                layer = self._changes(state, instr, step, rootfs, upper, work)
             entry = _history(_created_by(instr, state), empty_layer=False)
             image = commit_image(self.store, state.image, [layer], state.config, [*state.pending, entry], [],
                                  epoch=self.opts.epoch)
         state.image, state.key, state.pending = image.id, key, []
         self.cache.put(key, image.id)
         self.progress(step, "done", "", time.monotonic() - start)
+
+    def _changes(self, state: StageState, instr: ins.Run | ins.Copy | ins.Workdir, step: str, rootfs: Path,
+                 upper: Path, work: Path) -> LayerBlob:
+        """Carry the step out on the stage's mounted root file system; its changes as a layer."""
+        skip = _skip
+        if isinstance(instr, ins.Run):
+            made = self._run(state, instr, rootfs, step)
+
+            def skip(rel: str, st: os.stat_result, made: set[str] = made) -> bool:
+                return _skip(rel, st) or rel in made
+        elif isinstance(instr, ins.Workdir):
+            self._mkdir_workdir(state, rootfs)
+        else:
+            self._copy(state, instr, rootfs, work)
+        return layer_from_upper(upper, work, epoch=self.opts.epoch, skip=skip)
+
+    def _linked_layer(self, state: StageState, instr: ins.Copy, key: str) -> LayerBlob:
+        """``COPY --link``: the files copied into an empty tree, as a layer of their own that is
+        keyed without the steps before it (as BuildKit), so that a change in those steps reuses
+        it as it is. Nothing of the previous state is read but the names of ``--chown``: the
+        destination's parents are new directories (root, 0755) that the layer puts over the
+        ones below, and a symlink below is not followed."""
+        from runtime.build.copy import resolve_chown
+
+        chown = None
+        if instr.chown:
+            with self._rootfs(state.image) as (below, _upper, _work):
+                chown = resolve_chown(below, instr.chown)
+        key = _hash(key, json.dumps(chown))
+        image = self.cache.get(key)
+        if image is None or self.store.records.get(image) is None:
+            with self._rootfs(None) as (rootfs, upper, work):
+                self._copy(state, instr, rootfs, work, chown=chown)
+                layer = layer_from_upper(upper, work, epoch=self.opts.epoch, skip=_skip)
+                image = commit_image(self.store, None, [layer], {}, [], [], epoch=self.opts.epoch).id
+            self.cache.put(key, image)
+        record = self.store.records.get(image)
+        desc = self.store.manifest(record.manifest).layers[-1]
+        return LayerBlob(self.store.content.path(desc.digest), desc.digest, record.layers[-1], desc.size,
+                         desc.media_type, empty=False)
 
     def _key_parts(self, state: StageState, instr: ins.Run | ins.Copy | ins.Workdir) -> list[str]:
         parts = [json.dumps(sorted(state.args.items())), json.dumps(state.config, sort_keys=True)]
@@ -722,10 +758,12 @@ class Executor:
             return None, None, sources
         return directory, self._matcher(directory), sources
 
-    def _copy(self, state: StageState, instr: ins.Copy, rootfs: Path, work: Path) -> None:
+    def _copy(self, state: StageState, instr: ins.Copy, rootfs: Path, work: Path, *,
+              chown: tuple[int, int] | None = None) -> None:
         from runtime.build.copy import Sources, copy_into, parse_chmod, resolve_chown
 
-        chown = resolve_chown(rootfs, instr.chown) if instr.chown else None
+        if chown is None and instr.chown:
+            chown = resolve_chown(rootfs, instr.chown)
         chmod = parse_chmod(instr.chmod) if instr.chmod else None
         workdir = state.config.get("WorkingDir") or "/"
         heredocs = {f"<<{'-' if h.chomp else ''}{q}{h.name}{q}": h for h in instr.heredocs for q in ("", '"', "'")}
@@ -800,6 +838,7 @@ def _describe(instr: ins.Instruction) -> str:
         flags = [f"--from={instr.from_}"] if instr.from_ else []
         flags += [f"--chown={instr.chown}"] if instr.chown else []
         flags += [f"--chmod={instr.chmod}"] if instr.chmod else []
+        flags += ["--link"] if instr.link else []
         return " ".join([keyword, *flags, *instr.sources, instr.dest])
     if isinstance(instr, ins.Env | ins.Label):
         return f"{keyword} " + " ".join(f"{k}={v}" for k, v in instr.pairs)

@@ -176,6 +176,24 @@ COPY --from=build /b.out /b
     assert run("from:1", "stat", "-c", "%a", "/a") == "600\n"
 
 
+def test_copy_link_is_a_layer_of_its_own_reused_on_a_new_base(builder, tmp_path: Path) -> None:
+    dockerfile = """FROM busybox
+RUN mkdir /{t} && ln -s /{t} /app
+COPY --link --chown=5:6 a.txt /app/
+"""
+    ctx = project(tmp_path, dockerfile.format(t="target1"), **{"a.txt": "A"})
+    first, _ = build(builder, ctx, tags=("link:1",))
+    # nothing of the base is read: /app is a directory of the layer, not the symlink to /target1
+    assert run("link:1", "sh", "-c", "cat /app/a.txt; test -L /app || echo dir; ls /target1 | wc -l; "
+               "stat -c %u:%g /app/a.txt") == "Adir\n0\n5:6\n"
+    (ctx / "Dockerfile").write_text(dockerfile.format(t="target2"))  # the step before it changes
+    second, events = build(builder, ctx, tags=("link:1",))
+    ran = [e.step.split("] ", 1)[1] for e in events if e.status == "start"]
+    assert "COPY --chown=5:6 --link a.txt /app/" in ran  # merged onto the new base ...
+    assert second.layers[-1] == first.layers[-1]  # ... as the very same layer (a plain COPY writes /target2/a.txt)
+    assert second.layers[-2] != first.layers[-2]
+
+
 def test_heredoc_and_build_args(builder, tmp_path: Path) -> None:
     ctx = project(tmp_path, "FROM busybox\nARG NAME=world\nRUN <<EOF\nset -e\necho \"hello $NAME\" > /greeting\n"
                             "EOF\nCOPY <<-'X' /literal\n\tkeep $NAME\n\tX\n")
