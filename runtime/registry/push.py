@@ -7,6 +7,10 @@ of the same registry holds (the image was pulled from or pushed to it) is mounte
 (``POST ?mount=&from=``, "Mounted from"); a new one is uploaded in one ``PUT`` when small, else
 in ``PATCH`` chunks closed by a ``PUT ?digest=``. The manifest is sent as the exact bytes
 stored, so the digest the registry reports is the image's own (``<tag>: digest: sha256:… size: N``).
+
+A layer whose blob the store does not have (the pull found its diff ID already unpacked, from
+another image's blob, and skipped the download) is fetched back, verified, from a registry the
+image came from before it is uploaded; only when none of them has it is the push refused.
 """
 
 from __future__ import annotations
@@ -81,6 +85,26 @@ def _upload(repo: Any, store: Any, digest: str, size: int, what: str, stop: thre
     _check(repo.request("PUT", _with_digest(location, digest), actions=PUSH, content=b""), (201,), what)
 
 
+def _fetch_missing(store: Any, client: Any, origins: list[Reference], desc: Any, what: str) -> None:
+    """A blob the store keeps unpacked only, downloaded (and verified) from a repository the
+    image was pulled from, so that it can be uploaded as the manifest names it."""
+    from runtime.errors import PyComposeError
+    from runtime.registry.blobs import fetch_blob
+
+    failures = []
+    for origin in origins:
+        try:
+            with store.session() as session:
+                fetch_blob(client.repository(origin), store.content, session, desc.digest, desc.size, None, desc.urls)
+            return
+        except PyComposeError as exc:
+            failures.append(f"{origin.domain}/{origin.path}: {exc}")
+    tried = f" and could not be fetched again ({'; '.join(failures)})" if failures else ""
+    raise RegistryError(f"{what}: the store keeps this layer unpacked only (it was already present when the image "
+                        f"was pulled or loaded){tried}: pull the image again where its registry is reachable, "
+                        "load it from an archive that has the layer, or rebuild it here")
+
+
 def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent], None] | None = None
          ) -> PushResult:
     """Push the image named ``ref`` (its manifest for this host's platform) to ``ref``'s repository."""
@@ -96,11 +120,7 @@ def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent
     mount_from = [r.path for r in store.repo_digests(record.id) if r.domain == ref.domain] + \
         [r.path for r in store.tags_of(record.id) if r.domain == ref.domain]
     blobs = [manifest.config, *manifest.layers]
-    for desc in blobs:  # before anything is sent: a layer kept unpacked only cannot be pushed
-        if not store.content.has(desc.digest):
-            raise RegistryError(f"{ref.familiar()}: blob {short_id(desc.digest)}: the store keeps this layer unpacked "
-                                "only (it was already present when the image was pulled or loaded), so it cannot "
-                                "be pushed yet: load the image from an archive that has it, or rebuild it here")
+    origins = store.repo_digests(record.id)  # where a blob the store lacks can be fetched again
     lock = threading.Lock()
     stop = threading.Event()  # set once the push has failed or was interrupted
 
@@ -127,6 +147,8 @@ def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent
             location = mounted.headers.get("Location")
             if mounted.status_code == 202 and location:  # the registry started a plain upload instead
                 repo.request("DELETE", location, actions=PUSH)
+        if not store.content.has(desc.digest):
+            _fetch_missing(store, client, origins, desc, f"{ref.familiar()}: blob {short}")
         if layer:
             report(PullEvent(short, "Preparing", 0, desc.size))
         _upload(repo, store, desc.digest, desc.size, f"{ref.familiar()}: blob {short}", stop)

@@ -96,3 +96,60 @@ def test_search_lists_matching_repositories_of_a_registry(containers, busybox, r
                                                       f"{registry.host}/team/busybox"]
     assert _ok("image", "search", "--format", "{{.Name}}", "--limit", "1",
                f"{registry.host}/team").split() == [f"{registry.host}/team/busybox"]
+
+
+def test_a_layer_the_pull_skipped_is_fetched_from_the_origin_for_the_push(containers, tmp_path: Path) -> None:
+    from tests.registry.test_pull import small_image
+    from tests.registry.test_pull_kit import push_image
+
+    origin, target, third = (start_registry(tmp_path / name) for name in ("origin", "target", "third"))
+    try:
+        # the same layers under two configs, compressed two ways: the second pull finds both
+        # diff IDs unpacked already and downloads neither blob
+        push_image(origin, "src/gz", "1", small_image(tag="gz", extra=b"shared"), compression="gzip")
+        digest, _body, _layers = push_image(origin, "src/zs", "1", small_image(tag="zs", extra=b"shared"),
+                                            compression="zstd")
+        _ok("image", "pull", f"{origin.host}/src/gz:1")
+        _ok("image", "pull", f"{origin.host}/src/zs:1")
+        ref = f"{target.host}/dst/zs:1"
+        _ok("image", "tag", f"{origin.host}/src/zs:1", ref)
+        out = _ok("image", "push", ref)  # another registry: nothing to mount, the blobs come from origin
+        assert out.count(": Pushed") == 2
+        assert out.strip().splitlines()[-1].split("digest: ")[1].split()[0] == digest
+        inspect = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{ref}"],
+                                 capture_output=True, text=True, check=True)
+        assert json.loads(inspect.stdout)["Digest"] == digest
+        _ok("image", "rm", f"{origin.host}/src/gz:1")
+    finally:
+        origin.stop()
+        target.stop()
+    try:  # the origin gone and the blobs fetched before kept: a third registry still gets them
+        elsewhere = f"{third.host}/dst/zs:1"
+        _ok("image", "tag", ref, elsewhere)
+        assert _ok("image", "push", elsewhere).count(": Pushed") == 2
+    finally:
+        third.stop()
+
+
+def test_a_skipped_layer_whose_origin_is_gone_is_refused_in_one_line(containers, tmp_path: Path) -> None:
+    from tests.registry.test_pull import small_image
+    from tests.registry.test_pull_kit import push_image
+
+    origin, target = start_registry(tmp_path / "origin"), start_registry(tmp_path / "target")
+    try:
+        push_image(origin, "src/gz", "1", small_image(tag="gz", extra=b"gone"), compression="gzip")
+        push_image(origin, "src/zs", "1", small_image(tag="zs", extra=b"gone"), compression="zstd")
+        _ok("image", "pull", f"{origin.host}/src/gz:1")
+        _ok("image", "pull", f"{origin.host}/src/zs:1")
+        origin.stop()
+        ref = f"{target.host}/dst/zs:1"
+        _ok("image", "tag", f"{origin.host}/src/zs:1", ref)
+        done = cli("image", "push", ref)
+        err = done.stderr.decode().strip()
+        assert done.returncode != 0 and len(err.splitlines()) == 1 and "Traceback" not in err
+        assert "unpacked only" in err and "could not be fetched again" in err and origin.host in err
+        assert subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{ref}"],
+                              capture_output=True).returncode != 0  # no manifest without its layers
+    finally:
+        origin.stop()
+        target.stop()
