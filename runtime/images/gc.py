@@ -65,6 +65,7 @@ def collect(content: ContentStore, records: RecordTable, layers: LayerCache, roo
             pass
         remove_tree(layers.path(diff_id))
     _sweep_orphan_rootfs(rootfs)
+    reclaimed += content.remove_stale_partials()
     return Sweep(tuple(dead_blobs), tuple(dead_layers), reclaimed)
 
 

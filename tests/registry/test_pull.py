@@ -150,7 +150,7 @@ _KILLED_PULL = textwrap.dedent("""
 """)
 
 
-def test_killed_pull_is_repaired_by_the_next(registry, api, state_root, tmp_path):
+def test_killed_pull_is_repaired_by_the_next(registry, api, state_root, tmp_path, monkeypatch):
     big = t.layer([t.file("big", os.urandom(6 << 20))])
     image = t.TestImage([t.layer([t.file("a", b"a")]), big], tags=["k"], cmd=["sh"],
                         architecture=host_platform().architecture)
@@ -171,7 +171,22 @@ def test_killed_pull_is_repaired_by_the_next(registry, api, state_root, tmp_path
     store = ImageStore(state_root)
     assert not store.exists(ref)  # nothing half-listed
     assert not (state_root.root / "images/blobs/sha256" / layers[1][7:]).exists()
+    partial = state_root.root / "images/partial" / f"sha256-{layers[1][7:]}"
+    kept = partial.stat().st_size  # what the killed pull received is kept ...
+    assert 0 < kept < len(big)
+    from runtime.registry import blobs
+
+    offsets = []
+    real_open = blobs._open
+
+    def spy(repo, digest, offset, urls):  # type: ignore[no-untyped-def]
+        offsets.append((digest, offset))
+        return real_open(repo, digest, offset, urls)
+
+    monkeypatch.setattr(blobs, "_open", spy)
     image_after = api.pull(ref)
+    assert (layers[1], kept) in offsets  # ... and the next pull asks only for the rest
+    assert not list(partial.parent.iterdir())
     assert image_after.id == image.id
     assert store.resolve(ref).layers == (t.sha256(image.layers[0]), t.sha256(big))
     leftovers = [p.name for p in (state_root.root / "images/ingest").iterdir()]
