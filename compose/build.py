@@ -86,13 +86,19 @@ def build_request(project: Any, name: str, *, no_cache: bool = False, pull: bool
     if spec is None:
         raise _error(name, "context", "the service has no build section")
     env = os.environ if environ is None else environ
-    if "://" in spec.context or spec.context.startswith("git@"):
-        raise _error(name, "context", f"{spec.context!r}: remote build contexts are not supported yet; "
-                                      "use a local directory")
-    context = Path(spec.context or os.getcwd())
+    from runtime.api.build import is_git_url
+
+    remote = spec.context if is_git_url(spec.context) else None
+    if remote is None and "://" in spec.context:
+        raise _error(name, "context", f"{spec.context!r}: only git repositories and local directories can be "
+                                      "build contexts here (a tarball URL is not supported)")
+    context = Path(os.getcwd() if remote is not None or not spec.context else spec.context)
     dockerfile = None
     if spec.dockerfile and not spec.dockerfile_inline:
-        dockerfile = Path(spec.dockerfile) if os.path.isabs(spec.dockerfile) else context / spec.dockerfile
+        if remote is not None or os.path.isabs(spec.dockerfile):
+            dockerfile = Path(spec.dockerfile)  # a remote context's Dockerfile is inside the repository
+        else:
+            dockerfile = context / spec.dockerfile
     args: dict[str, str | None] = {}
     for key, value in {**dict(spec.args), **dict(build_args or {})}.items():
         args[key] = value if value is not None else env.get(key)
@@ -122,7 +128,7 @@ def build_request(project: Any, name: str, *, no_cache: bool = False, pull: bool
     ulimits = tuple((key, u.soft or u.single, u.hard or u.single) for key, u in sorted(spec.ulimits.items()))
     image = service.image_name(project.name)
     return BuildRequest(
-        context=context, dockerfile=dockerfile, dockerfile_inline=spec.dockerfile_inline or None,
+        context=context, context_url=remote, dockerfile=dockerfile, dockerfile_inline=spec.dockerfile_inline or None,
         target=spec.target or None, args=args, labels=image_labels(project.name, name, spec.labels),
         tags=tuple(dict.fromkeys((image, *spec.tags))), no_cache=no_cache or spec.no_cache,
         pull=pull or spec.pull, secrets=_secrets(project, name, spec.secrets), ssh=tuple(spec.ssh),

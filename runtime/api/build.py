@@ -60,6 +60,7 @@ class BuildRequest:
     privileged: bool = False
     source_date_epoch: int | None = None
     quiet: bool = False
+    context_url: str | None = None  # a git repository (``URL#ref:subdir``); then ``context`` is unused
 
 
 class Builder:
@@ -70,6 +71,13 @@ class Builder:
         from runtime.build.dockerfile import host_platform
         from runtime.build.executor import Executor, Options
 
+        if request.context_url is not None:
+            import dataclasses
+
+            from runtime.build.git import checkout
+
+            with checkout(request.context_url, self.state.run / "build-contexts") as checked_out:
+                return self.build(dataclasses.replace(request, context=checked_out, context_url=None), progress)
         context = request.context.resolve()
         if not context.is_dir():
             raise BuildError(f"unable to prepare context: path {str(request.context)!r} not found")
@@ -127,6 +135,14 @@ class Builder:
         from runtime.build.cache import BuildCache
 
         return BuildCache(self.state).prune(all=all, keep_storage=keep_storage)
+
+
+def is_git_url(text: str) -> bool:
+    """Whether a build context names a git repository (Docker's rule: ``git://``, ``git@``,
+    ``github.com/``, or an http(s)/ssh URL ending in ``.git``, with an optional ``#ref:subdir``)."""
+    from runtime.build.git import is_git_url as git_url
+
+    return git_url(text)
 
 
 def _named_contexts(given: Mapping[str, str], context: Path) -> dict[str, tuple[str, str]]:

@@ -103,7 +103,7 @@ def test_defaults(tmp_path: Path) -> None:
     ('cache_to: ["type=registry,ref=r/app"]', "registry caches are not supported yet"),
     ("isolation: hyperv", "only 'default' isolation"),
     ("entitlements: [device]", "unknown entitlement 'device'"),
-    ("context: https://example.invalid/repo.git", "remote build contexts are not supported yet"),
+    ("context: https://example.invalid/app.tar.gz", "only git repositories and local directories"),
     ("secrets: [inline]", "only file and environment secrets"),
 ])
 def test_errors(tmp_path: Path, snippet: str, message: str) -> None:

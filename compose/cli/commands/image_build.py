@@ -19,7 +19,7 @@ from typing import Any
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("build", help="Build an image from a Dockerfile")
-    p.add_argument("context", metavar="PATH")
+    p.add_argument("context", metavar="PATH | URL")
     p.add_argument("-t", "--tag", action="append", default=[], help="Name and optionally a tag (name:tag)")
     p.add_argument("-f", "--file", help="Name of the Dockerfile (default: PATH/Dockerfile; - reads it from stdin)")
     p.add_argument("--target", help="Set the target build stage to build")
@@ -103,11 +103,13 @@ class Printer:
 def cmd_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from runtime.api.build import Builder, BuildRequest, BuildStepFailed
+    from runtime.api.build import Builder, BuildRequest, BuildStepFailed, is_git_url
 
     inline = sys.stdin.read() if args.file == "-" else None  # ``-f -``: the Dockerfile on stdin
+    remote = args.context if is_git_url(args.context) else None
     request = BuildRequest(
-        context=Path(args.context), dockerfile=Path(args.file) if args.file and inline is None else None,
+        context=Path("." if remote else args.context), context_url=remote,
+        dockerfile=Path(args.file) if args.file and inline is None else None,
         dockerfile_inline=inline, target=args.target,
         args=_kv(args.build_arg, "build argument"),
         labels={k: v or "" for k, v in _kv(args.label, "label").items()}, tags=tuple(args.tag),
