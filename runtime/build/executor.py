@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -481,9 +481,15 @@ class Executor:
 
             root, matcher, sources = self._copy_root(instr)
             if root is not None:
-                local = [s for s in sources if not s.startswith(("http://", "https://"))]
+                repos = self._git_sources(instr, sources)
+                local = [s for s in sources if not s.startswith(("http://", "https://")) and s not in repos]
                 parts.append(checksum(root, local, matcher, exclude=instr.exclude, parents=instr.parents,
                                       owners=False, memo=self.memo))
+                if repos:
+                    from runtime.build.git import resolve_commit
+
+                    parts += [resolve_commit(r, self.state.run / "build-contexts") for r in repos]
+                    parts.append(f"keep-git-dir={instr.keep_git_dir}")
             elif instr.from_ is not None:
                 parts.append(self._from_checksum(instr, sources))
             parts += [h.content for h in instr.heredocs]
@@ -501,6 +507,15 @@ class Executor:
 
                     parts.append(checksum(directory, [m.source or "."], self._matcher(directory), memo=self.memo))
         return parts
+
+    @staticmethod
+    def _git_sources(instr: ins.Copy, sources: Sequence[str]) -> list[str]:
+        """The sources of an ``ADD`` that are git repositories."""
+        if not instr.is_add:
+            return []
+        from runtime.build.git import is_git_url
+
+        return [s for s in sources if is_git_url(s)]
 
     def _from_checksum(self, instr: ins.Copy, sources: tuple[str, ...]) -> str:
         """What a ``COPY --from`` of a stage or an image selects there, by content (as BuildKit
@@ -778,6 +793,14 @@ class Executor:
                     names.append(heredocs[s].name)
             copy_into(rootfs, Sources(docs, tuple(names)), instr.dest, workdir=workdir, chown=chown,
                       chmod=chmod if chmod is not None else 0o644)
+        repos = self._git_sources(instr, sources)
+        for url in repos:  # ADD of a git repository: its files at the commit, into the destination
+            from runtime.build.git import checkout
+
+            with checkout(url, self.state.run / "build-contexts", keep_git_dir=instr.keep_git_dir) as tree:
+                copy_into(rootfs, Sources(tree, (".",), context=False), instr.dest, workdir=workdir, chown=chown,
+                          chmod=chmod)
+        sources = [s for s in sources if s not in repos]
         if not sources:
             return
         directory, matcher, _ = self._copy_root(instr)

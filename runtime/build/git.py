@@ -1,5 +1,7 @@
 """Git repositories as build contexts, as ``docker build`` takes them.
 
+(``ADD <git URL> <dest>`` uses the same checkout; its cache key is the commit the ref names.)
+
 A context is a git URL when it starts with ``git://``, ``git@`` or ``github.com/``, or is an
 ``http(s)://`` or ``ssh://`` URL whose path ends in ``.git`` (Docker's rule). The fragment
 says what to check out and where the context is inside it: ``URL#ref:subdir`` (both
@@ -49,7 +51,23 @@ def parse_git_url(text: str) -> GitContext:
     return GitContext(url, ref, subdir)
 
 
-def _git(args: list[str], cwd: Path, what: str) -> None:
+def resolve_commit(text: str, scratch: Path) -> str:
+    """The commit git URL ``text``'s ref names now (what a cache key of its contents can use)."""
+    ctx = parse_git_url(text)
+    if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", ctx.ref):
+        return ctx.ref
+    scratch.mkdir(parents=True, exist_ok=True)
+    out = _git(["ls-remote", ctx.url, ctx.ref or "HEAD"], scratch, f"failed to resolve git source {text}")
+    refs = dict(reversed(line.split("\t", 1)) for line in out.splitlines() if "\t" in line)
+    for name in (ctx.ref or "HEAD", f"refs/heads/{ctx.ref}", f"refs/tags/{ctx.ref}^{{}}", f"refs/tags/{ctx.ref}"):
+        if name in refs:
+            return refs[name]
+    if refs:
+        return next(iter(refs.values()))
+    raise BuildError(f"failed to resolve git source {text}: no ref {ctx.ref or 'HEAD'!r} in the repository")
+
+
+def _git(args: list[str], cwd: Path, what: str) -> str:
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true", SSH_ASKPASS="true",
                GIT_CONFIG_NOSYSTEM="1", GIT_PROTOCOL_FROM_USER="0")
     try:
@@ -60,12 +78,14 @@ def _git(args: list[str], cwd: Path, what: str) -> None:
     if done.returncode != 0:
         detail = (done.stderr.strip().splitlines() or ["failed"])[-1]
         raise BuildError(f"{what}: {detail}")
+    return done.stdout
 
 
 @contextlib.contextmanager
-def checkout(text: str, scratch: Path) -> Iterator[Path]:
+def checkout(text: str, scratch: Path, *, keep_git_dir: bool = False) -> Iterator[Path]:
     """The context directory of git URL ``text``, checked out under ``scratch`` for as long as
-    the ``with`` lasts (removed afterwards, also on failure)."""
+    the ``with`` lasts (removed afterwards, also on failure); ``keep_git_dir``: with its
+    ``.git`` (``ADD --keep-git-dir``)."""
     ctx = parse_git_url(text)
     what = f"failed to fetch git context {text}"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -77,7 +97,8 @@ def checkout(text: str, scratch: Path) -> Iterator[Path]:
         _git(["checkout", "-q", "FETCH_HEAD"], work, what)
         if (work / ".gitmodules").exists():
             _git(["submodule", "update", "-q", "--init", "--recursive", "--depth", "1"], work, what)
-        shutil.rmtree(work / ".git")
+        if not keep_git_dir:
+            shutil.rmtree(work / ".git")
         context = work / ctx.subdir if ctx.subdir else work
         if not context.is_dir() or not context.resolve().is_relative_to(work.resolve()):
             raise BuildError(f"{what}: no directory {ctx.subdir!r} in the repository")

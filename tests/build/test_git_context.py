@@ -103,3 +103,22 @@ services:
     done = cli("-f", str(compose), "build", "app")
     assert done.returncode == 0, done.stderr.decode()
     assert run("gitapp:1", "cat", "/msg.txt") == "first\n"
+
+
+def test_add_of_a_git_repository_keyed_by_its_commit(builder, git_url: str, tmp_path: Path) -> None:
+    from tests.build.test_build_run import build, project
+
+    ctx = project(tmp_path / "b", f"FROM busybox\nADD {git_url}#v1 /src\nADD --keep-git-dir=true {git_url} /full\n")
+    build(builder, ctx, tags=("gitadd:1",))
+    assert run("gitadd:1", "sh", "-c", "cat /src/sub/msg.txt /full/sub/msg.txt; test -e /src/.git || echo no-git; "
+               "test -d /full/.git && echo git") == "first\nsecond\nno-git\ngit\n"
+    _, events = build(builder, ctx, tags=("gitadd:1",))
+    assert not [e for e in events if e.status == "start"]  # the refs name the same commits: cached
+    work = tmp_path / "work"
+    (work / "sub" / "msg.txt").write_text("third\n")
+    git("commit", "-q", "-am", "three", cwd=work)
+    git("push", "-q", str(tmp_path / "served" / "app.git"), "main", cwd=work)
+    _, events = build(builder, ctx, tags=("gitadd:1",))  # the remote's HEAD moved: that ADD runs again
+    ran = [e.step.split("] ", 1)[1] for e in events if e.status == "start"]
+    assert ran == [f"ADD {git_url} /full"]
+    assert run("gitadd:1", "cat", "/src/sub/msg.txt", "/full/sub/msg.txt") == "first\nthird\n"
