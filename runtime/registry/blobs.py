@@ -94,7 +94,7 @@ def _download(repo: Repository, out: BinaryIO, digest: str, size: int, progress:
         out.truncate()
         hasher, done = hashlib.sha256(), 0
     attempts = 0
-    while done < size or size == 0:
+    while not 0 < size == done:  # a kept file may hold the whole blob already
         response = _open(repo, digest, done, urls)
         try:
             if done and response.status_code == 200:  # no range support: start over
