@@ -46,6 +46,8 @@ def parse_git_url(text: str) -> GitContext:
     if url.startswith("github.com/"):
         url = f"https://{url}"
     subdir = subdir.strip("/")
+    if ref.startswith("-"):
+        raise BuildError(f"build context {text}: {ref!r} is not a git ref")
     if any(part == ".." for part in subdir.split("/")):
         raise BuildError(f"build context {text}: the subdirectory {subdir!r} leaves the repository")
     return GitContext(url, ref, subdir)

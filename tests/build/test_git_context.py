@@ -67,6 +67,8 @@ def test_git_urls_as_docker_tells_them() -> None:
     assert (ctx.url, ctx.ref, ctx.subdir) == ("https://github.com/o/r", "v1.2", "docker/app")
     with pytest.raises(BuildError, match="leaves the repository"):
         parse_git_url("git://h/r.git#main:../../etc")
+    with pytest.raises(BuildError, match="is not a git ref"):
+        parse_git_url("git://h/r.git#--upload-pack=touch /tmp/x")
 
 
 def test_build_from_a_git_repository_at_a_ref_and_in_a_subdirectory(builder, git_url: str,
