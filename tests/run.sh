@@ -10,9 +10,9 @@ cd "$(dirname "$0")/.."
 # carries masquerading and published ports (iptables-restore/iptables-save), docker-registry is
 # the real registry (distribution v2) the pull and push tests run on 127.0.0.1, apache2-utils
 # (htpasswd) and openssl make its basic-auth users and the test CA, gcc and libc6-dev
-# build the small static programs of the security tests.
+# build the small static programs of the security tests, git serves the git build contexts (git daemon).
 APT_PACKAGES=(busybox-static mmdebstrap skopeo tini libseccomp2 iproute2 procps iptables docker-registry apache2-utils openssl
-              gcc libc6-dev)
+              gcc libc6-dev git)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
