@@ -491,7 +491,7 @@ class Executor:
                     parts += [resolve_commit(r, self.state.run / "build-contexts") for r in repos]
                     parts.append(f"keep-git-dir={instr.keep_git_dir}")
             elif instr.from_ is not None:
-                parts.append(self._from_checksum(instr, sources))
+                parts.append(self._from_checksum(instr.from_, sources, instr.exclude, instr.parents))
             parts += [h.content for h in instr.heredocs]
         else:
             parts += [h.content for h in instr.heredocs]
@@ -500,8 +500,10 @@ class Executor:
                 if m.type != "bind":
                     continue
                 directory = self._bind_dir(m.from_)
-                if directory is None:
-                    parts.append(self._from_image(m.from_ or "") or "scratch")
+                if directory is None and (m.source or "/").strip("/.") == "":
+                    parts.append(self._from_image(m.from_ or "") or "scratch")  # all of it: the image
+                elif directory is None:  # a part of a stage or an image: by content, as a COPY --from
+                    parts.append(self._from_checksum(m.from_ or "", (m.source or "/",), (), False))
                 else:
                     from runtime.build.context import checksum
 
@@ -517,22 +519,21 @@ class Executor:
 
         return [s for s in sources if is_git_url(s)]
 
-    def _from_checksum(self, instr: ins.Copy, sources: tuple[str, ...]) -> str:
-        """What a ``COPY --from`` of a stage or an image selects there, by content (as BuildKit
-        keys it), so that a change in the other stage which leaves these files alone keeps the
-        step cached. An image's files never change, so the checksum is kept by image ID."""
+    def _from_checksum(self, name: str, sources: Sequence[str], exclude: Sequence[str], parents: bool) -> str:
+        """What a ``COPY --from`` (or a ``RUN --mount=type=bind,from=``) of a stage or an image
+        selects there, by content (as BuildKit keys it), so that a change in the other stage
+        which leaves these files alone keeps the step cached. An image's files never change, so
+        the checksum is kept by image ID."""
         from runtime.build.context import checksum
 
-        assert instr.from_ is not None
-        image = self._from_image(instr.from_)
+        image = self._from_image(name)
         local = [s for s in sources if not s.startswith(("http://", "https://"))]
-        memo_key = _hash("from", image or "scratch", json.dumps([local, instr.exclude, instr.parents]))
+        memo_key = _hash("from", image or "scratch", json.dumps([local, list(exclude), parents]))
         known = self.cache.checksum(memo_key)
         if known is not None:
             return known
         with self._rootfs(image) as (other, _upper, _work):
-            value = checksum(other, local, None, exclude=instr.exclude, parents=instr.parents, owners=True,
-                             memo=self.memo)
+            value = checksum(other, local, None, exclude=exclude, parents=parents, owners=True, memo=self.memo)
         self.cache.put_checksum(memo_key, value)
         return value
 

@@ -278,6 +278,27 @@ RUN --mount=type=bind,source=in.txt,target=/in.txt cat /in.txt > /ro
         build(builder, missing, tags=("bind:2",))
 
 
+def test_a_bind_mount_from_a_stage_is_keyed_by_what_it_shows(builder, tmp_path: Path) -> None:
+    dockerfile = """FROM busybox AS tools
+RUN mkdir /out && echo {v} > /out/v && echo {other} > /elsewhere
+FROM busybox
+RUN --mount=type=bind,from=tools,source=/out,target=/m cat /m/v > /got
+"""
+    ctx = project(tmp_path, dockerfile.format(v="one", other="a"))
+    build(builder, ctx, tags=("bindkey:1",))
+
+    def ran() -> list[str]:
+        _, events = build(builder, ctx, tags=("bindkey:1",))
+        return [e.step.split("] ", 1)[1] for e in events if e.status == "start"]
+
+    (ctx / "Dockerfile").write_text(dockerfile.format(v="one", other="b"))  # /out stays as it was
+    assert ran() == ["RUN mkdir /out && echo one > /out/v && echo b > /elsewhere"]
+    (ctx / "Dockerfile").write_text(dockerfile.format(v="two", other="b"))
+    assert ran() == ["RUN mkdir /out && echo two > /out/v && echo b > /elsewhere",
+                     "RUN --mount=type=bind,from=tools,source=/out,target=/m cat /m/v > /got"]
+    assert run("bindkey:1", "cat", "/got") == "two\n"
+
+
 def test_additional_contexts_directories_and_images(builder, tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     (shared / "lib").mkdir(parents=True)
