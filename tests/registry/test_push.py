@@ -120,15 +120,13 @@ def test_a_layer_the_pull_skipped_is_fetched_from_the_origin_for_the_push(contai
                                  capture_output=True, text=True, check=True)
         assert json.loads(inspect.stdout)["Digest"] == digest
         _ok("image", "rm", f"{origin.host}/src/gz:1")
-    finally:
-        origin.stop()
-        target.stop()
-    try:  # the origin gone and the blobs fetched before kept: a third registry still gets them
+        origin.stop()  # the origin gone and the blobs fetched before kept: a third registry still gets them
         elsewhere = f"{third.host}/dst/zs:1"
         _ok("image", "tag", ref, elsewhere)
         assert _ok("image", "push", elsewhere).count(": Pushed") == 2
     finally:
-        third.stop()
+        for reg in (origin, target, third):
+            reg.stop()
 
 
 def test_a_skipped_layer_whose_origin_is_gone_is_refused_in_one_line(containers, tmp_path: Path) -> None:
