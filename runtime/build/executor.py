@@ -419,7 +419,7 @@ class Executor:
         self.made = True
         self.progress(step, "start", "", None)
         with contextlib.ExitStack() as stack:
-            if isinstance(instr, ins.Copy) and instr.link:
+            if isinstance(instr, ins.Copy) and instr.link:  # keyed without parts[:2], the stage's args and config
                 layer = self._linked_layer(state, instr, _hash("link", step.split("] ", 1)[1], *parts[2:],
                                                                  state.config.get("WorkingDir") or "/"))
             else:
@@ -482,9 +482,8 @@ class Executor:
             root, matcher, sources = self._copy_root(instr)
             if root is not None:
                 repos = self._git_sources(instr, sources)
-                local = [s for s in sources if not s.startswith(("http://", "https://")) and s not in repos]
-                parts.append(checksum(root, local, matcher, exclude=instr.exclude, parents=instr.parents,
-                                      owners=False, memo=self.memo))
+                parts.append(checksum(root, [s for s in sources if s not in repos], matcher, exclude=instr.exclude,
+                                      parents=instr.parents, owners=False, memo=self.memo))
                 if repos:
                     from runtime.build.git import resolve_commit
 
@@ -527,13 +526,12 @@ class Executor:
         from runtime.build.context import checksum
 
         image = self._from_image(name)
-        local = [s for s in sources if not s.startswith(("http://", "https://"))]
-        memo_key = _hash("from", image or "scratch", json.dumps([local, list(exclude), parents]))
+        memo_key = _hash("from", image or "scratch", json.dumps([list(sources), list(exclude), parents]))
         known = self.cache.checksum(memo_key)
         if known is not None:
             return known
         with self._rootfs(image) as (other, _upper, _work):
-            value = checksum(other, local, None, exclude=exclude, parents=parents, owners=True, memo=self.memo)
+            value = checksum(other, sources, None, exclude=exclude, parents=parents, owners=True, memo=self.memo)
         self.cache.put_checksum(memo_key, value)
         return value
 

@@ -254,7 +254,7 @@ class ContentStore:
             finally:
                 f.close()
 
-    def adopt_partial(self, f: BinaryIO, digest: str) -> None:
+    def adopt_partial(self, digest: str) -> None:
         """The verified, fsynced partial file of :meth:`partial` becomes the blob."""
         self._commit(self.partials / f"{ALGORITHM}-{split_digest(digest)}", digest)
 

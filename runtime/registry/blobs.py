@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from typing import BinaryIO
 
-from runtime.images.content import CHUNK, ContentStore, IngestSession
+from runtime.images.content import CHUNK, ContentStore
 from runtime.images.errors import DigestMismatch
 from runtime.registry.client import Repository, error_code, error_message
 from runtime.registry.errors import RegistryError, RegistryNotFound, RegistryProtocolError, RegistryUnreachable
@@ -58,11 +58,10 @@ def _open(repo: Repository, digest: str, offset: int, urls: tuple[str, ...]) -> 
                                 f"{error_message(response)}".rstrip())
 
 
-def fetch_blob(repo: Repository, content: ContentStore, session: IngestSession, digest: str, size: int,
+def fetch_blob(repo: Repository, content: ContentStore, digest: str, size: int,
                progress: Progress | None = None, urls: tuple[str, ...] = ()) -> None:
     """Download ``digest`` (``size`` bytes) into ``content`` unless it is there already (see the
     module doc); the bytes of an earlier, interrupted download of it are kept and continued."""
-    del session  # the partial file lives beside the store, so that the next process finds it
     if content.has(digest):
         return
     with content.partial(digest) as part:
@@ -75,7 +74,7 @@ def fetch_blob(repo: Repository, content: ContentStore, session: IngestSession, 
             if not resumed:
                 raise
             _download(repo, part, digest, size, progress, urls, restart=True)  # the kept bytes were bad
-        content.adopt_partial(part, digest)
+        content.adopt_partial(digest)
 
 
 def _download(repo: Repository, out: BinaryIO, digest: str, size: int, progress: Progress | None,

@@ -188,7 +188,7 @@ class _Puller:
             def report(done: int, total: int) -> None:
                 self.emit(PullEvent(sid, "Downloading", done, total))
 
-            fetch_blob(self.repo, content, session, desc.digest, desc.size, report, desc.urls)
+            fetch_blob(self.repo, content, desc.digest, desc.size, report, desc.urls)
             self.fetched = True
             self.emit(PullEvent(sid, "Verifying Checksum"))
             self.emit(PullEvent(sid, "Download complete"))

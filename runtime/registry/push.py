@@ -94,8 +94,7 @@ def _fetch_missing(store: Any, client: Any, origins: list[Reference], desc: Any,
     failures = []
     for origin in origins:
         try:
-            with store.session() as session:
-                fetch_blob(client.repository(origin), store.content, session, desc.digest, desc.size, None, desc.urls)
+            fetch_blob(client.repository(origin), store.content, desc.digest, desc.size, None, desc.urls)
             return
         except PyComposeError as exc:
             failures.append(f"{origin.domain}/{origin.path}: {exc}")

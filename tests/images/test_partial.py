@@ -26,7 +26,7 @@ def test_a_partial_is_kept_adopted_and_an_empty_one_removed(tmp_path: Path) -> N
         assert f is not None
         f.write(DATA[5:])
         os.fsync(f.fileno())
-        store.adopt_partial(f, DIGEST)
+        store.adopt_partial(DIGEST)
     assert store.read(DIGEST) == DATA and not path.exists()
     with store.partial(DIGEST) as f:  # in the store now: nothing to do, nothing left behind
         assert f is None
