@@ -8,10 +8,10 @@ trapping TERM) and then ``down``, as whole commands on a private state root, and
 * the wall time of ``up -d`` and ``down``;
 * the memory (PSS) of what pycompose keeps running while the N containers are up (the
   supervisor server, the shims, the DNS resolver; the containers' own processes excluded),
-  and of what is left running after ``down`` (the idle supervisor, if any);
+  and of what is left running after ``down`` (the idle supervisor and link helper, if any);
 * what ``down`` left on the host: our links (``pcb-*`` bridges, ``pcv-*`` veths), mounts below
   the run root, cgroups below the benchmark's cgroup parent, and processes naming the run root
-  other than the supervisor server.
+  other than the idle helpers (the supervisor server and the link helper).
 
 It fails (exit 1) on any leftover, and when the PSS while up grows by more than 5 % from the
 second round to the last (the first round warms caches). Needs root.
@@ -92,7 +92,8 @@ def main() -> int:
             pss_up = pss_kib(pycompose_processes(run_dir)) / 1024
             down = timed("down")
             after = pycompose_processes(run_dir)
-            servers = [p for p in after if b"supervisor" in Path(f"/proc/{p}/cmdline").read_bytes()]
+            servers = [p for p in after if any(helper in Path(f"/proc/{p}/cmdline").read_bytes()
+                                               for helper in (b"runtime.supervisor", b"runtime.network.linkd"))]
             left = {
                 "links": sorted(set(our_links()) - links_before),
                 "mounts": mounts_under(run_dir),

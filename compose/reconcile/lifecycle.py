@@ -137,7 +137,7 @@ class Lifecycle:
         send, receive = trio.open_memory_channel[list[str]](len(state.containers) + 1)
         async with trio.open_nursery() as teardowns:
             if state.networks:
-                teardowns.start_soon(self.run, self.rt.networks.preload)  # while the first layer stops
+                self.rt.networks.preload()  # the link helper starts while the first layer stops
             teardowns.start_soon(self._forget_removed, receive)
             with send:
                 for layer in self.layers(state, services, reverse=True):

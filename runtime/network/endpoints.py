@@ -20,8 +20,8 @@ and files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
-import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,11 +29,11 @@ from pathlib import Path
 
 from runtime.errors import Conflict, InvalidState, NotFound, RuntimeFailure
 from runtime.network import hosts, netns, veth
-from runtime.network.bridge import ensure_bridge, link_index
 from runtime.network.dns import control as dns_control
 from runtime.network.firewall import Firewall, ctr_tag, port_rules
 from runtime.network.host import RESOLV_CONF
 from runtime.network.ipam import IPAddress, allocate
+from runtime.network.links import Links
 from runtime.network.networks import NetworkManager
 from runtime.network.ports import PortRequest, allocate_ports
 from runtime.network.records import Attachment, EndpointRecord, NetworkRecord, PortBinding, veth_name
@@ -97,6 +97,10 @@ class EndpointManager:
     def store(self):  # -> NetworkStore
         return self.networks.store
 
+    @property
+    def links(self) -> Links:
+        return self.networks.links
+
     def setup(self, req: ContainerNetworkRequest) -> ContainerNetwork:
         """Wire the container; again for a container already wired (a restart), its
         recorded addresses and ports are kept and only what is missing is re-made."""
@@ -120,20 +124,15 @@ class EndpointManager:
         return self.result(rec)
 
     def _resume(self, req: ContainerNetworkRequest, rec: EndpointRecord) -> ContainerNetwork:
-        from pyroute2 import IPRoute
-
         records = [self.networks.get(a.network_id) for a in rec.attachments]
-        with IPRoute() as ipr:
-            complete = all(link_index(ipr, a.veth) is not None for a in rec.attachments)
+        complete = self.links.call("links_present", names=[a.veth for a in rec.attachments])
         if complete and (not rec.netns or netns.is_netns(Path(rec.netns))):
             self._write_files(req, rec, records)
             if rec.attachments:
                 dns_control.reload(self.store, needed=True)
             return self.result(rec)
         try:
-            with IPRoute() as ipr:
-                for att in rec.attachments:
-                    veth.remove_pair(ipr, att.veth)
+            self.links.call("remove_pairs", names=[a.veth for a in rec.attachments])
             if rec.ports:
                 self._unpublish(rec.container_id)
             self._build(req, rec, records)
@@ -178,11 +177,7 @@ class EndpointManager:
                 self._unpublish(rec.container_id)
         veths = [att.veth for rec in recs for att in rec.attachments]
         if veths:
-            from pyroute2 import IPRoute
-
-            with IPRoute() as ipr:
-                for name in veths:
-                    veth.remove_pair(ipr, name)
+            self.links.call("remove_pairs", names=veths)
         for rec in recs:
             if rec.owns_netns and rec.netns:
                 netns.remove(Path(rec.netns))
@@ -280,9 +275,9 @@ class EndpointManager:
         if rec.netns and rec.owns_netns:
             netns.create(Path(rec.netns))
         if rec.attachments:
-            self._wire(req, rec, records)
+            self._wire(rec, records)
         elif rec.netns:
-            netns.inside(rec.netns, _loopback_up)
+            self.links.call("loopback_up", path=rec.netns)
         if rec.netns:
             veth.apply_sysctls(rec.netns, req.sysctls,
                                no_ipv6=[a.ifname for a, n in zip(rec.attachments, records, strict=True)
@@ -293,22 +288,9 @@ class EndpointManager:
         if rec.attachments:
             dns_control.reload(self.store, needed=True)
 
-    def _wire(self, req: ContainerNetworkRequest, rec: EndpointRecord, records: Sequence[NetworkRecord]) -> None:
-        from pyroute2 import IPRoute
-
-        pairs = list(zip(rec.attachments, records, strict=True))
-        fd = os.open(rec.netns, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            with IPRoute() as ipr:
-                for att, net in pairs:
-                    bridge = link_index(ipr, net.bridge)
-                    if bridge is None:  # lost since the network was made (a reboot): make it again
-                        bridge = ensure_bridge(ipr, net)
-                    veth.create_pair(ipr, att, bridge, fd, net.mtu)
-        finally:
-            os.close(fd)
-        with IPRoute(use_socket=netns.netlink_socket(rec.netns)) as ns_ipr:
-            veth.configure_inside(ns_ipr, pairs)
+    def _wire(self, rec: EndpointRecord, records: Sequence[NetworkRecord]) -> None:
+        pairs = [[dataclasses.asdict(att), net.to_json()] for att, net in zip(rec.attachments, records, strict=True)]
+        self.links.call("wire", path=rec.netns, pairs=pairs)
 
     def _publish(self, rec: EndpointRecord, records: Sequence[NetworkRecord]) -> None:
         # Ports go to the address on the first network that is not internal (Docker: every
@@ -361,15 +343,6 @@ class EndpointManager:
 
     def published(self, container_id: str) -> tuple[PortBinding, ...]:
         return self.get(container_id).ports
-
-
-def _loopback_up() -> None:
-    from pyroute2 import IPRoute
-
-    with IPRoute() as ipr:
-        idx = ipr.link_lookup(ifname="lo")
-        if idx:
-            ipr.link("set", index=idx[0], state="up")
 
 
 def _read(path: Path) -> str:

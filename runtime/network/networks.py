@@ -17,9 +17,9 @@ from pathlib import Path
 
 from runtime.errors import Conflict, NotFound, RuntimeFailure
 from runtime.network import host, netns
-from runtime.network.bridge import ensure_bridge, remove_bridge
 from runtime.network.firewall import Firewall, net_tag, network_rules
 from runtime.network.ipam import IpamRequest, plan_subnets
+from runtime.network.links import Links
 from runtime.network.pools import NetworkConfig, load_config
 from runtime.network.records import BRIDGE_PREFIX, IFNAMSIZ, NetworkRecord, NetworkStore, bridge_name
 from runtime.state import FileLock, StateRoot, atomic_write
@@ -52,6 +52,10 @@ class NetworkManager:
     config: NetworkConfig = field(default_factory=load_config)
     firewall: Firewall = field(default_factory=Firewall)
     firewall6: Firewall = field(default_factory=lambda: Firewall(6))
+    links: Links = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.links = Links(self.state)
 
     @property
     def store(self) -> NetworkStore:
@@ -102,10 +106,7 @@ class NetworkManager:
 
     def realize(self, rec: NetworkRecord) -> None:
         """Bridge, rules and forwarding of ``rec`` (idempotent)."""
-        from pyroute2 import IPRoute
-
-        with IPRoute() as ipr:
-            ensure_bridge(ipr, rec)
+        self.links.call("ensure_bridge", network=rec.to_json())
         if self.firewall.available:
             with self._host_lock():
                 for fw, version in ((self.firewall, 4), (self.firewall6, 6)):
@@ -122,8 +123,6 @@ class NetworkManager:
             self._forwarding_on()
 
     def remove(self, name_or_id: str) -> NetworkRecord:
-        from pyroute2 import IPRoute
-
         with self.store.lock():
             rec = self.get(name_or_id)
             users = [e.name for e in self.store.endpoints() if e.on(rec.id) is not None]
@@ -137,8 +136,7 @@ class NetworkManager:
                 firewalls = [fw for fw in (self.firewall, self.firewall6) if fw.available]
 
                 def unlink() -> None:  # the kernel's part (tens of ms) while the rules go
-                    with IPRoute() as ipr:
-                        remove_bridge(ipr, rec.bridge)
+                    self.links.call("remove_bridge", name=rec.bridge)
 
                 failed: list[BaseException] = []
                 bridge = threading.Thread(target=lambda: _catching(unlink, failed), name="remove-bridge")
@@ -151,7 +149,7 @@ class NetworkManager:
                 if failed:
                     raise failed[0]
                 self.store.delete_network(rec.id)
-                if last and not _host_links(BRIDGE_PREFIX):
+                if last and not self.links.call("host_links", prefix=BRIDGE_PREFIX):
                     self._forwarding_restore()
         return rec
 
@@ -185,7 +183,7 @@ class NetworkManager:
                 raise RuntimeFailure(f"network {spec.name}: MTU {mtu} out of range 68-65535")
         others = self.store.networks()
         bridges = {r.bridge for r in others}
-        on_host = _host_links(BRIDGE_PREFIX)  # bridges of other state roots on this host too
+        on_host = set(self.links.call("host_links", prefix=BRIDGE_PREFIX))  # other state roots' bridges too
         if BRIDGE_NAME_OPTION in opts:
             bridge = opts[BRIDGE_NAME_OPTION]
             if not 0 < len(bridge) <= IFNAMSIZ or bridge in bridges | on_host:
@@ -194,7 +192,7 @@ class NetworkManager:
             bridge = bridge_name(spec.name, bridges | on_host)
         ours = [s.subnet for r in others for s in r.subnets]
         subnets = plan_subnets(spec.ipam, enable_ipv6=spec.enable_ipv6, pools=self.config.pools, ours=ours,
-                               host=host.host_taken(bridges), network=spec.name)
+                               host=host.host_taken(self.links, bridges), network=spec.name)
         return NetworkRecord(
             id=secrets.token_hex(32), name=spec.name, bridge=bridge, subnets=subnets, driver=spec.driver,
             internal=spec.internal, attachable=spec.attachable,
@@ -227,13 +225,6 @@ class NetworkManager:
             return
         netns.write_sysctl(IP_FORWARD, saved)
         self._forward_saved.unlink()
-
-
-def _host_links(prefix: str) -> set[str]:
-    from pyroute2 import IPRoute
-
-    with IPRoute() as ipr:
-        return {n for link in ipr.get_links() if (n := link.get_attr("IFLA_IFNAME")).startswith(prefix)}
 
 
 def _labels_match(rec: NetworkRecord, filters: tuple[str, ...]) -> bool:

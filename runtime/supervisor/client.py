@@ -5,62 +5,23 @@ from __future__ import annotations
 import os
 import select
 import socket
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from runtime import daemons
 from runtime.errors import RuntimeFailure
 from runtime.state import StateRoot
 from runtime.supervisor import protocol
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def server_socket(state: StateRoot) -> Path:
     return state.run / "supervisor.sock"
 
 
-def _ping(path: Path) -> bool:
-    try:
-        reply, _ = protocol.request(str(path), {"op": "ping"}, timeout=5)
-        return bool(reply.get("ok"))
-    except (OSError, ValueError):
-        return False
-
-
 def ensure_server(state: StateRoot) -> Path:
     """The server's socket, starting the server if none answers."""
-    path = server_socket(state)
-    if _ping(path):
-        return path
-    state.ensure()
-    with state.lock("supervisor-start"):
-        if _ping(path):
-            return path
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(PROJECT_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        import subprocess  # only on a cold start: most commands find the server running
-
-        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)  # the server closes its end once it listens
-        # -S: the server and shims need only the standard library and this tree (on PYTHONPATH);
-        # no site-packages and none of their start-up hooks, in time or in every shim's memory
-        starter = subprocess.Popen(
-            [sys.executable, "-S", "-m", "runtime.supervisor", str(state.root), str(state.run), str(ready_w)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, close_fds=True, pass_fds=(ready_w,), env=env, cwd="/",
-        )
-        os.close(ready_w)
-        try:
-            starter.wait()
-            _wait_closed(ready_r, 60.0)
-        finally:
-            os.close(ready_r)
-        for _ in range(1000):
-            if _ping(path):
-                return path
-            time.sleep(0.005)
-    raise RuntimeFailure(f"the supervisor did not start (socket {path})")
+    return daemons.ensure(state, "runtime.supervisor", server_socket(state))
 
 
 def spawn_shim(state: StateRoot, cid: str, *, adopt: bool = False, timeout: float = 60.0) -> int:
@@ -77,7 +38,7 @@ def spawn_shim(state: StateRoot, cid: str, *, adopt: bool = False, timeout: floa
             finally:
                 os.close(ready_w)
             if reply.get("ok"):
-                _wait_closed(ready_r, timeout)
+                daemons.wait_closed(ready_r, timeout)
         except (OSError, ValueError):
             path = ensure_server(state)
             continue
@@ -87,16 +48,6 @@ def spawn_shim(state: StateRoot, cid: str, *, adopt: bool = False, timeout: floa
             raise RuntimeFailure(f"supervisor: {reply.get('error')}")
         return int(reply["pid"])
     raise RuntimeFailure("the supervisor does not answer")
-
-
-def _wait_closed(fd: int, timeout: float) -> None:
-    """Block until every write end of the pipe ``fd`` is closed, or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    while (left := deadline - time.monotonic()) > 0:
-        if poller.poll(left * 1000) and not os.read(fd, 64):
-            return
 
 
 def server_request(state: StateRoot, message: dict[str, Any]) -> dict[str, Any] | None:

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runtime import daemons
 from runtime.container.launch import Security, security_for
 from runtime.container.spec import ContainerSpec, Process
 from runtime.container.store import ContainerStore
@@ -234,16 +235,7 @@ def main(argv: list[str]) -> None:
     READY_FD once listening)."""
     root, run = argv[0], argv[1]
     ready_fd = int(argv[2]) if len(argv) > 2 else -1
-    if ready_fd >= 0:
-        os.set_inheritable(ready_fd, False)
-    if os.fork() != 0:
-        os._exit(0)  # the starter waits for this one; the server is re-parented away from it
-    os.setsid()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    os.chdir("/")
+    daemons.detach(ready_fd)  # the starter waits for the first child; the server is re-parented away
     prewarm()
     server = Server(StateRoot(Path(root), Path(run)), ready_fd)
     server.security(ContainerSpec(process=Process(args=("true",))))  # the default program, generated once

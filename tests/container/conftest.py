@@ -3,14 +3,13 @@
 After each test nothing may be left: no container record, process, cgroup, network
 namespace, mount or stray temp file. (Host network links are not compared: other suites
 create links on the same machine at the same time; containers here create none.) The check
-stops the test's supervisor server first (it would otherwise idle for a while), then looks.
+stops the test's supervisor server and link helper first (it would otherwise idle for a while), then looks.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -40,17 +39,13 @@ def _pids_mentioning(text: str) -> list[int]:
 
 
 def stop_server(state: StateRoot) -> None:
+    """Stop the run root's idle helpers: the supervisor server and the link helper."""
+    from runtime import daemons
+    from runtime.network import linkd
     from runtime.supervisor import client
 
-    reply = client.server_request(state, {"op": "ping"})
-    if reply is None:
-        return
-    pid = reply["pid"]
-    client.server_request(state, {"op": "shutdown"})
-    for _ in range(500):
-        if not os.path.exists(f"/proc/{pid}"):
-            return
-        time.sleep(0.01)
+    daemons.shutdown(client.server_socket(state))
+    daemons.shutdown(linkd.socket_path(state))
 
 
 @pytest.fixture

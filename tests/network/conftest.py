@@ -121,8 +121,12 @@ def net_env(tmp_path, monkeypatch):
     before_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
     tracker = Tracker(monkeypatch)
     yield root, run
+    from runtime.state import StateRoot
+    from tests.container.conftest import stop_server
+
     leaks = tracker.leaks(root, run)
     _force_cleanup(root, run)
+    stop_server(StateRoot(root, run))  # the idle helpers (they would exit by themselves later)
     assert not any(leaks.values()), f"leaked: {leaks}"
     assert forward_ok(before_forward), "ip_forward not restored"
 

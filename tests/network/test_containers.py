@@ -11,23 +11,10 @@ from pathlib import Path
 import pytest
 
 from runtime.state import StateRoot
+from tests.container.conftest import stop_server
 from tests.network.conftest import TEST_POOLS, Tracker, forward_ok
 
 pytestmark = pytest.mark.integration
-
-
-def _stop_supervisor(state: StateRoot) -> None:
-    from runtime.supervisor import client
-
-    reply = client.server_request(state, {"op": "ping"})
-    if reply is None:
-        return
-    pid = reply["pid"]
-    client.server_request(state, {"op": "shutdown"})
-    for _ in range(500):
-        if not os.path.exists(f"/proc/{pid}"):
-            return
-        time.sleep(0.01)
 
 
 class Lab:
@@ -94,7 +81,7 @@ class Lab:
             self.networks.teardown(cid)
         for rec in self.networks.list():
             self.networks.remove(rec.id)
-        _stop_supervisor(self.state)
+        stop_server(self.state)
 
 
 @pytest.fixture

@@ -102,6 +102,7 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     progress = progress_for(opts)
     names = selected_services(session.project, session.graph, up_opts)
     if not opts.dry_run:
+        rt.networks.preload()  # the link helper starts on the other core while images and the plan are made
         from compose.prepare import ensure_images
 
         ensure_images(session, names, pull=args.pull, build=True if args.build else False if args.no_build else None,
