@@ -56,7 +56,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     from helpers import images as test_images
-    from vs_docker import pss_kib, pycompose_processes
+    from vs_docker import helper_pid, pss_kib, pycompose_processes
 
     from runtime.linux import cgroups
 
@@ -92,8 +92,8 @@ def main() -> int:
             pss_up = pss_kib(pycompose_processes(run_dir)) / 1024
             down = timed("down")
             after = pycompose_processes(run_dir)
-            servers = [p for p in after if any(helper in Path(f"/proc/{p}/cmdline").read_bytes()
-                                               for helper in (b"runtime.supervisor", b"runtime.network.linkd"))]
+            servers = [p for p in after if p in {helper_pid(run_dir, "supervisor.sock"),
+                                                 helper_pid(run_dir, "links.sock")}]
             left = {
                 "links": sorted(set(our_links()) - links_before),
                 "mounts": mounts_under(run_dir),

@@ -84,12 +84,14 @@ def pss_kib(pids: list[int]) -> int:
     return total
 
 
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
+def helper_pid(run_dir: Path, socket: str) -> int | None:
+    """The PID of the run root's helper answering on ``socket`` (``supervisor.sock``,
+    ``links.sock``), if one runs; shims forked from the server share its command line, so a
+    helper is told by its answer, not by its name."""
+    from runtime import daemons
+
+    reply = daemons.ping(run_dir / socket)
+    return int(str(reply["pid"])) if reply else None
 
 
 def pycompose_processes(run_dir: Path) -> list[int]:
@@ -205,8 +207,8 @@ def main() -> None:
                         pids = pycompose_processes(work / "run") if name == "pycompose" else docker.processes()
                         add("memory", name, pss_kib(pids) / 1024)
                         if name == "pycompose":  # the link helper exits 10 s after its last change
-                            helper = [p for p in pids if b"runtime.network.linkd" in _cmdline(p)]
-                            add("memory_no_helper", name, pss_kib([p for p in pids if p not in helper]) / 1024)
+                            helper = helper_pid(work / "run", "links.sock")
+                            add("memory_no_helper", name, pss_kib([p for p in pids if p != helper]) / 1024)
                     add("down30", name, run(*many, "down"))
             if "logs" in only:
                 logs_row(work, sides, add, args.runs)

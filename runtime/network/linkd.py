@@ -3,11 +3,11 @@ changes (``runtime.network.linkops``) for the commands.
 
 Why: the netlink library takes 0.15-0.2 s to import (it loads asyncio and all of its
 families), on the path of every command that makes or removes a link. Here it is imported
-once, by a process that a command starts as its first step, on the other core while the
-command loads the project; later commands find it loaded. It holds nothing a command needs
-to get back: a killed helper is replaced by the next command, and a command that cannot reach
-one does the operation itself. It exits after ``IDLE_EXIT`` seconds without a request
-(``PYCOMPOSE_LINK_HELPER_IDLE`` sets another time).
+once, by a process that ``up`` and ``down`` start early (``Networks.preload``), on the other
+core while they prepare images and the plan or stop containers; later commands find it
+loaded. It holds nothing a command needs to get back: a killed helper is replaced by the
+next command, and a command that cannot reach one does the operation itself. It exits after
+``IDLE_EXIT`` seconds without a request (``PYCOMPOSE_LINK_HELPER_IDLE`` sets another time).
 
 Requests (the supervisors' wire format): ``{"op": <name in linkops.OPS>, "args": {...}}``
 answered by ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": ..., "errno": ...}``;
