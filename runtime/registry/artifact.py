@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runtime.images.reference import Reference
-from runtime.registry.errors import RegistryError, RegistryProtocolError
+from runtime.registry.errors import RegistryError, RegistryNotFound, RegistryProtocolError
 from runtime.registry.push import PUSH, PushResult, _check, _with_digest
 
 AUTH_STATUSES = (401, 403, 407)
@@ -78,9 +78,12 @@ INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
 def remote_digest(client: Any, ref: Reference) -> str:
     """The digest of the manifest (or index) ``ref`` names in its registry (``HEAD``)."""
     repo = client.repository(ref)
-    reply = _check(repo.request("HEAD", f"manifests/{ref.tag or 'latest'}",
-                                headers={"Accept": ", ".join((*MANIFEST_TYPES, *INDEX_TYPES))}),
-                   (200,), f"{ref.familiar()}: manifest")
+    reply = repo.request("HEAD", f"manifests/{ref.tag or 'latest'}",
+                         headers={"Accept": ", ".join((*MANIFEST_TYPES, *INDEX_TYPES))})
+    if reply.status_code == 404:  # a HEAD answer has no body to name the error
+        raise RegistryNotFound(f"{ref.familiar()}: no such manifest in its registry (push or pull the image "
+                               "to pin its digest)")
+    _check(reply, (200,), f"{ref.familiar()}: manifest")
     digest = reply.headers.get("Docker-Content-Digest", "")
     if not digest.startswith("sha256:"):
         raise RegistryProtocolError(f"{ref.familiar()}: the registry gave no manifest digest")

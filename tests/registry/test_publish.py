@@ -171,3 +171,33 @@ def test_a_published_application_loads_back_from_oci(state_root, registry, tmp_p
     missing = _cli("-f", f"oci://{registry.host}/apps/nothing:1", "config")
     assert missing.returncode != 0 and "Traceback" not in missing.stderr.decode()
     assert len(missing.stderr.decode().strip().splitlines()) == 1
+
+
+def test_publish_pushes_the_images_the_project_builds_first(state_root, registry, tmp_path: Path) -> None:
+    ctx = tmp_path / "app" / "ctx"
+    ctx.mkdir(parents=True)
+    (ctx / "hello").write_text("hello\n")
+    (ctx / "Dockerfile").write_text("FROM scratch\nCOPY hello /hello\n")
+    image = f"{registry.host}/apps/web-image:1"
+    main = _write(tmp_path, f"services:\n  web:\n    build: ./ctx\n    image: {image}\n"
+                            f"  missing:\n    build: ./ctx\n    image: {registry.host}/apps/never:1\n".encode())
+    assert _cli("-f", str(main), "build", "-q", "web").returncode == 0
+    done = _cli("-f", str(main), "publish", f"{registry.host}/apps/built:1")
+    err = done.stderr.decode()
+    assert done.returncode == 0, err
+    assert "WARN[0000] Pushing missing: " in err  # an image that is not there is only warned about
+    assert not _published(registry, "apps/never")
+    reply = httpx.get(f"{registry.base}/v2/apps/web-image/manifests/1", headers={"Accept": ACCEPT})
+    assert reply.status_code == 200
+    pushed = "sha256:" + hashlib.sha256(reply.content).hexdigest()
+    # pinning digests needs every image in its registry: the missing one is refused in one line
+    done = _cli("-f", str(main), "publish", "--resolve-image-digests", f"{registry.host}/apps/pinned-built:1")
+    err = done.stderr.decode().strip().splitlines()
+    assert done.returncode != 0 and "apps/never:1: no such manifest" in err[-1], err
+    assert not _published(registry, "apps/pinned-built")
+    main.write_text(f"services:\n  web:\n    build: ./ctx\n    image: {image}\n")
+    done = _cli("-f", str(main), "publish", "--resolve-image-digests", f"{registry.host}/apps/pinned-built:1")
+    assert done.returncode == 0, done.stderr.decode()
+    layers = _manifest(registry, "apps/pinned-built", "1")["layers"]
+    override = _blob(registry, "apps/pinned-built", layers[-1]["digest"]).decode()
+    assert f"{image}@{pushed}" in override  # pinned to the digest of what the push made

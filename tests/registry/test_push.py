@@ -151,3 +151,38 @@ def test_a_skipped_layer_whose_origin_is_gone_is_refused_in_one_line(containers,
     finally:
         origin.stop()
         target.stop()
+
+
+def _tags(registry, repo: str) -> list[str] | None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    reply = httpx.get(f"{registry.base}/v2/{repo}/tags/list")
+    return sorted(reply.json()["tags"]) if reply.status_code == 200 else None
+
+
+def test_compose_push_pushes_only_the_images_the_project_builds(containers, busybox, registry,
+                                                              tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "hello").write_text("hello\n")
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY hello /hello\n")
+    _ok("image", "tag", "busybox:latest", f"{registry.host}/lib/db:1")  # present, but not built here
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(f"services:\n"
+                       f"  web:\n    build:\n      context: ./ctx\n      tags: ['{registry.host}/apps/web:extra']\n"
+                       f"    image: {registry.host}/apps/web:1\n"
+                       f"  db:\n    image: {registry.host}/lib/db:1\n")
+    _ok("-f", str(compose), "build", "-q")
+    out = _ok("-f", str(compose), "push")
+    assert f"The push refers to repository [{registry.host}/apps/web]" in out
+    assert _tags(registry, "apps/web") == ["1", "extra"]
+    assert _tags(registry, "lib/db") is None  # as Docker Compose: an image the project does not build stays
+    # an image the project builds but that is not there: an error, or a warning with --ignore-push-failures
+    compose.write_text(compose.read_text() + f"  api:\n    build: ./ctx\n    image: {registry.host}/apps/api:1\n")
+    done = cli("-f", str(compose), "push", "api")
+    err = done.stderr.decode()
+    assert done.returncode != 0 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    done = cli("-f", str(compose), "push", "--ignore-push-failures")
+    assert done.returncode == 0, done.stderr.decode()
+    assert "WARN[0000] Pushing api: " in done.stderr.decode()
+    assert _tags(registry, "apps/api") is None

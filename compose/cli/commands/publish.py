@@ -2,8 +2,9 @@
 
 As ``docker compose publish``: the checks first (a service with only a build section refuses;
 bind mounts, credential-like values and environment variables ask, ``-y`` answers yes, and
-without a terminal an unanswered question refuses), then one layer per compose file and the
-files they extend, env files with ``--with-env``, an ``image-digests.yaml`` override with
+without a terminal an unanswered question refuses), then the images of the services that build
+and name theirs are pushed as ``push`` pushes them (a failure only warned about), then one layer
+per compose file and the files they extend, env files with ``--with-env``, an ``image-digests.yaml`` override with
 ``--resolve-image-digests``, and an OCI 1.1 manifest (``artifactType``
 ``application/vnd.docker.compose.project``), or the 1.0 shape when asked or when the registry
 refuses 1.1 with a client error.
@@ -67,6 +68,12 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     if not publish.pre_checks(project, session.config_files, session.working_dir, with_env=args.with_env,
                               confirm=_confirm(args.yes)):
         return 0
+    if not opts.dry_run:
+        from compose.cli.commands.push import push_services
+
+        # as Docker Compose: the images the project builds go to their registries first (before
+        # their digests are pinned), a failure only warned about
+        push_services(project, sorted(project.services), quiet=False, ignore_failures=True, out=sys.stderr)
     digests = None
     if args.resolve_image_digests:
         digests = {name: pinned(project.services[name].image)

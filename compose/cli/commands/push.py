@@ -39,10 +39,33 @@ def push_one(ref: str, *, quiet: bool, out: Any = sys.stdout) -> None:
         print(f"{result.tag}: digest: {result.digest} size: {result.size}", file=out, flush=True)
 
 
+def push_services(project: Any, names: list[str], *, quiet: bool, ignore_failures: bool,
+                  out: Any = sys.stdout) -> int:
+    """Push the images of ``names`` as ``docker compose push`` selects them: only services that
+    build their image and name it (``image`` and ``build.tags``); the others are skipped, since
+    their image came from a registry. A failure stops the push unless ``ignore_failures``, which
+    warns on stderr and goes on; the number of failures."""
+    from runtime.errors import PyComposeError
+
+    failures = 0
+    for name in names:
+        service = project.services[name]
+        if service.build is None or not service.image:
+            continue
+        for ref in dict.fromkeys((service.image, *service.build.tags)):
+            try:
+                push_one(ref, quiet=quiet, out=out)
+            except PyComposeError as exc:
+                if not ignore_failures:
+                    raise
+                failures += 1
+                print(f"WARN[0000] Pushing {name}: {exc}", file=sys.stderr, flush=True)
+    return failures
+
+
 def run(opts: Any, args: argparse.Namespace) -> int:
     from compose.errors import UsageError
     from compose.reconcile.session import load_session
-    from runtime.errors import PyComposeError
 
     session = load_session(opts)
     project = session.project
@@ -52,18 +75,5 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     names = list(args.services) or sorted(project.services)
     if args.include_deps:
         names = sorted(session.graph.with_dependencies(names))
-    failures = 0
-    for name in names:
-        service = project.services[name]
-        if not service.image:
-            continue  # Docker Compose pushes only services that name their image
-        refs = [service.image, *(service.build.tags if service.build is not None else ())]
-        for ref in dict.fromkeys(refs):
-            try:
-                push_one(ref, quiet=args.quiet)
-            except PyComposeError as exc:
-                if not args.ignore_push_failures:
-                    raise
-                failures += 1
-                print(f"WARN[0000] {exc}", file=sys.stderr)
+    push_services(project, names, quiet=args.quiet, ignore_failures=args.ignore_push_failures)
     return 0
