@@ -120,6 +120,7 @@ class RegistryClient:
         self.tokens = TokenCache()
         self._endpoints: dict[str, list[Endpoint]] = {}
         self._lock = threading.Lock()
+        self._credentials_lock = threading.Lock()
         # loading the system's CA store costs ~70 ms: once per host and mode, not per connection
         self._ssl: dict[tuple[str, bool], ssl.SSLContext] = {}
 
@@ -127,13 +128,12 @@ class RegistryClient:
 
     def credentials_for(self, host: str) -> tuple[str, str] | None:
         if not self._credentials_loaded:
-            self._credentials_loaded = True
-            try:
-                from runtime.registry.credentials import Credentials
-            except ImportError:
-                self._credentials = None
-            else:
-                self._credentials = Credentials()
+            with self._credentials_lock:  # a push asks from several threads at once
+                if not self._credentials_loaded:
+                    from runtime.registry.credentials import Credentials
+
+                    self._credentials = Credentials()
+                    self._credentials_loaded = True
         if self._credentials is None:
             return None
         key = "https://index.docker.io/v1/" if host == DOCKER_HUB else host

@@ -114,3 +114,40 @@ def test_config_path_from_environment(tmp_path: Path):
 ])
 def test_loopback(host: str, expected: bool):
     assert is_loopback(host) is expected
+
+
+def test_credentials_are_loaded_once_for_threads_that_ask_at_the_same_time(tmp_path: Path, monkeypatch) -> None:
+    # a push's parallel blob checks all ask at once; none may see "no credentials" while the
+    # first is still reading them (this once sent a HEAD without auth and failed the push)
+    import base64
+    import threading
+    import time
+
+    from runtime.registry import credentials as module
+    from runtime.registry.client import RegistryClient
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {"r.example:5000": {"auth": base64.b64encode(b"u:p").decode()}}}))
+    made = []
+
+    class SlowCredentials(module.Credentials):
+        def __init__(self) -> None:
+            time.sleep(0.2)
+            made.append(self)
+            super().__init__(config)
+
+    monkeypatch.setattr(module, "Credentials", SlowCredentials)
+    client = RegistryClient(RegistryConfig())
+    start = threading.Barrier(4)
+    seen: list[object] = []
+
+    def ask() -> None:
+        start.wait()
+        seen.append(client.credentials_for("r.example:5000"))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [("u", "p")] * 4 and len(made) == 1
