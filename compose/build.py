@@ -23,20 +23,39 @@ from compose.errors import ConfigError
 
 # Entitlements BuildKit knows; they are accepted (the builder runs as the caller, who may already do both).
 ENTITLEMENTS = frozenset({"network.host", "security.insecure"})
-_LOCAL_CACHES = ("local", "inline")
+_LOCAL_CACHES = ("local",)
 
 
 def _error(service: str, key: str, message: str) -> ConfigError:
     return ConfigError(f"service {service!r}: build.{key}: {message}")
 
 
-def _check_caches(service: str, key: str, entries: Sequence[str]) -> None:
+def cache_refs(entries: Sequence[str]) -> tuple[list[str], bool]:
+    """The registry references of ``cache_from`` / ``cache_to`` entries (``ref`` or
+    ``type=registry,ref=…``) and whether one is ``type=inline``; ``type=local`` is the store's
+    own cache, always used; other kinds (gha, s3, azblob) raise ``ValueError``."""
+    refs, inline = [], False
     for entry in entries:
         fields = dict(part.partition("=")[::2] for part in entry.split(",")) if "=" in entry else {}
         kind = fields.get("type", "registry" if not fields else "")
-        if kind not in _LOCAL_CACHES:
-            raise _error(service, key, f"{entry!r}: {kind or 'this'} caches are not supported yet "
-                                       "(remove it, or use type=local / type=inline)")
+        if kind == "inline":
+            inline = True
+        elif kind == "registry":
+            ref = fields.get("ref", entry if not fields else "")
+            if not ref:
+                raise ValueError(f"{entry!r}: a registry cache needs ref=NAME[:TAG]")
+            refs.append(ref)
+        elif kind not in _LOCAL_CACHES:
+            raise ValueError(f"{entry!r}: {kind or 'this'} caches are not supported (use a registry reference, "
+                             "type=registry,ref=..., type=inline or type=local)")
+    return refs, inline
+
+
+def _caches(service: str, key: str, entries: Sequence[str]) -> tuple[list[str], bool]:
+    try:
+        return cache_refs(entries)
+    except ValueError as exc:
+        raise _error(service, key, str(exc)) from None
 
 
 def _extra_hosts(service: str, entries: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -116,8 +135,8 @@ def build_request(project: Any, name: str, *, no_cache: bool = False, pull: bool
             contexts[key] = value
         else:
             contexts[key] = os.fspath(value if os.path.isabs(value) else context / value)
-    _check_caches(name, "cache_from", spec.cache_from)
-    _check_caches(name, "cache_to", spec.cache_to)
+    cache_from, _inline = _caches(name, "cache_from", spec.cache_from)
+    cache_to, inline_cache = _caches(name, "cache_to", spec.cache_to)
     if spec.isolation not in ("", "default"):
         raise _error(name, "isolation", f"{spec.isolation!r}: only 'default' isolation exists on Linux")
     for entitlement in spec.entitlements:
@@ -134,7 +153,8 @@ def build_request(project: Any, name: str, *, no_cache: bool = False, pull: bool
         pull=pull or spec.pull, secrets=_secrets(project, name, spec.secrets), ssh=tuple(spec.ssh),
         network=spec.network or None, extra_hosts=_extra_hosts(name, spec.extra_hosts),
         shm_size=spec.shm_size or None, additional_contexts=contexts, platforms=platforms, ulimits=ulimits,
-        privileged=spec.privileged, quiet=quiet)
+        privileged=spec.privileged, quiet=quiet, cache_from=tuple(cache_from), cache_to=tuple(cache_to),
+        inline_cache=inline_cache)
 
 
 def image_labels(project: str, service: str, own: Mapping[str, str]) -> dict[str, str]:

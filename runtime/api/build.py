@@ -61,6 +61,9 @@ class BuildRequest:
     source_date_epoch: int | None = None
     quiet: bool = False
     context_url: str | None = None  # a git repository (``URL#ref:subdir``); then ``context`` is unused
+    cache_from: tuple[str, ...] = ()  # images (pulled when missing) whose carried build cache to use
+    cache_to: tuple[str, ...] = ()  # references to push an image carrying this build's cache to
+    inline_cache: bool = False  # the built image carries its build cache (also BUILDKIT_INLINE_CACHE=1)
 
 
 class Builder:
@@ -118,7 +121,9 @@ class Builder:
                        build_args={k: v for k, v in args.items() if v is not None}, tags=request.tags,
                        labels=dict(request.labels), no_cache=request.no_cache,
                        no_cache_filter=request.no_cache_filter, network=request.network, secrets=secrets,
-                       epoch=epoch, pull=request.pull, contexts=contexts)
+                       epoch=epoch, pull=request.pull, contexts=contexts, cache_from=request.cache_from,
+                       cache_to=request.cache_to,
+                       inline_cache=request.inline_cache or args.get("BUILDKIT_INLINE_CACHE") in ("1", "true"))
 
         def emit(step: str, status: str, text: str, elapsed: float | None) -> None:
             if progress is not None:

@@ -131,11 +131,12 @@ def image_config(base: dict[str, Any], platform: Platform, config: dict[str, Any
 
 def commit_image(store: Any, base_image_id: str | None, layers: Sequence[LayerBlob], config: dict[str, Any],
                  history: Sequence[HistoryEntry], tags: Sequence[str], *, epoch: int | None = None,
-                 author: str = "", comment: str = "") -> ImageRecord:
+                 author: str = "", comment: str = "", extra: dict[str, Any] | None = None) -> ImageRecord:
     """Write the image into ``store`` (see the module doc); ``config`` is the container config
     (``Env``, ``Cmd``, ...), ``history`` the entries of this image's own steps (the base's
     come first), ``tags`` the names to give it. ``epoch`` (SOURCE_DATE_EPOCH) fixes the
-    creation times, so the same inputs give the same image ID."""
+    creation times, so the same inputs give the same image ID. ``extra`` adds top-level keys to
+    the config (a carried build cache)."""
     inner = _inner(store)
     names: list[Reference] = [parse_tag(t) for t in tags]
     with_layers = sum(1 for h in history if not h.empty_layer)
@@ -155,8 +156,21 @@ def commit_image(store: Any, base_image_id: str | None, layers: Sequence[LayerBl
         entries = [h for h in base.get("history") or [] if isinstance(h, dict)]
         entries += [h.to_json(created) for h in history]
         doc = image_config(base, platform, dict(config), diff_ids, entries, created, author=author, comment=comment)
-        raw = json.dumps(doc, separators=(",", ":")).encode()
-        config_digest = inner.put_bytes(session, raw)
-        manifest = manifest_json(Descriptor(OCI_CONFIG, config_digest, len(raw)), descriptors)
-        manifest_digest = inner.put_bytes(session, manifest)
-        return inner.register(manifest_digest, names)
+        doc.update(extra or {})
+        return _register(inner, session, doc, descriptors, names)
+
+
+def _register(store: ImageStore, session: IngestSession, doc: dict[str, Any], layers: list[Descriptor],
+              names: list[Reference]) -> ImageRecord:
+    raw = json.dumps(doc, separators=(",", ":")).encode()
+    config_digest = store.put_bytes(session, raw)
+    manifest = manifest_json(Descriptor(OCI_CONFIG, config_digest, len(raw)), layers)
+    return store.register(store.put_bytes(session, manifest), names)
+
+
+def commit_raw_config(store: Any, image_id: str, doc: dict[str, Any]) -> ImageRecord:
+    """An untagged image of the layers of ``image_id`` with the config ``doc``."""
+    inner = _inner(store)
+    with inner.session() as session:
+        _base_doc, layers, _platform = _base(inner, image_id)
+        return _register(inner, session, doc, layers, [])

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtime.build import cache as build_cache
-from runtime.build.commit import HistoryEntry, commit_image
+from runtime.build.commit import HistoryEntry, commit_image, commit_raw_config
 from runtime.build.dockerfile import PROXY_ARGS, expand_instruction, parse, predefined_args
 from runtime.build.dockerfile import instructions as ins
 from runtime.build.errors import BuildError, BuildStepFailed, DockerfileError
@@ -76,6 +76,7 @@ class StageState:
     pending: list[HistoryEntry] = field(default_factory=list)
     built: bool = False
     cmd_set: bool = False
+    chain: list[tuple[str, str]] = field(default_factory=list)  # (step key, image) of its layer steps
 
     def env(self) -> dict[str, str]:
         return dict(e.partition("=")[::2] for e in self.config.get("Env") or [])
@@ -100,6 +101,9 @@ class Options:
     epoch: int | None
     pull: bool
     contexts: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name -> ("dir"|"image", where)
+    cache_from: tuple[str, ...] = ()  # images whose carried build cache to use (runtime.build.remote_cache)
+    cache_to: tuple[str, ...] = ()  # references to push an image carrying this build's cache to
+    inline_cache: bool = False  # the built image itself carries its cache
 
 
 class Executor:
@@ -145,9 +149,16 @@ class Executor:
                     global_args[k] = ins_expand(value, global_args, df, arg)
         self.global_args = global_args
         self.df = df
+        if self.opts.cache_from:
+            from runtime.build import remote_cache
+
+            remote_cache.fetch(self.store, self.opts.cache_from, self._pull, self.cache,
+                               lambda text: self.progress("cache", "warning", text, None))
         self._prebuild(target.index)
         state = self._stage(target.index)
         image = self._finish(state)
+        if self.opts.cache_to:
+            self._export_cache(state, image)
         self.cache.touch(self.hits)
         if self.made:
             self.cache.gc()
@@ -268,6 +279,7 @@ class Executor:
         if earlier is not None and named is None:
             parent = self._stage(earlier.index)
             state.image, state.config, state.key = parent.image, json.loads(json.dumps(parent.config)), parent.key
+            state.chain = list(parent.chain)
         elif base.image.lower() == "scratch" and named is None:
             state.key = _hash("scratch")
             state.config = {"Env": [f"PATH={DEFAULT_PATH}"], "WorkingDir": "/"}  # BuildKit's empty image
@@ -412,6 +424,7 @@ class Executor:
         cached = None if no_cache else self.cache.get(key)
         if cached is not None and self.store.records.get(cached) is not None:
             state.image, state.key, state.pending = cached, key, []
+            state.chain.append((key, cached))
             state.config = self._raw_config(cached)
             self.hits.append(key)
             self.progress(step, "cached", "", None)
@@ -429,6 +442,7 @@ class Executor:
             image = commit_image(self.store, state.image, [layer], state.config, [*state.pending, entry], [],
                                  epoch=self.opts.epoch)
         state.image, state.key, state.pending = image.id, key, []
+        state.chain.append((key, image.id))
         self.cache.put(key, image.id)
         self.progress(step, "done", "", time.monotonic() - start)
 
@@ -819,7 +833,7 @@ class Executor:
             state.config["Labels"] = {**(state.config.get("Labels") or {}), **self.opts.labels}
         author = getattr(self, "author", "")
         key = _hash(state.key, "final", json.dumps(state.config, sort_keys=True), author,
-                    *(h.created_by for h in state.pending))
+                    *(h.created_by for h in state.pending), *(("inline",) if self.opts.inline_cache else ()))
         cached = None if self.opts.no_cache else self.cache.get(key)
         if cached is not None and self.store.records.get(cached) is not None:
             from runtime.images.reference import parse_tag
@@ -828,10 +842,39 @@ class Executor:
             self.hits.append(key)
             return cached
         self.made = True
+        extra = None
+        if self.opts.inline_cache:
+            from runtime.build import remote_cache
+
+            extra = {remote_cache.CONFIG_KEY: remote_cache.entries(self.store, state.chain)}
         image = commit_image(self.store, state.image, [], state.config, state.pending, list(self.opts.tags),
-                             epoch=self.opts.epoch, author=author)
+                             epoch=self.opts.epoch, author=author, extra=extra)
         self.cache.put(key, image.id)
         return image.id
+
+    def _export_cache(self, state: StageState, image_id: str) -> None:
+        """``cache_to`` registries: an image carrying the cache (the built one when it carries it
+        already, else the same image with the cache added) pushed to each reference, whose
+        name is dropped here again afterwards (as BuildKit, the export is not a local image)."""
+        from runtime.api.push import push
+        from runtime.build import remote_cache
+
+        carrier = image_id
+        if not self.opts.inline_cache:
+            record = self.store.records.get(image_id)
+            raw = json.loads(self.store.content.read(self.store.manifest(record.manifest).config.digest))
+            raw[remote_cache.CONFIG_KEY] = remote_cache.entries(self.store, state.chain)
+            carrier = commit_raw_config(self.store, image_id, raw).id
+        named = bool(self.store.tags_of(carrier))
+        for ref in self.opts.cache_to:
+            self.store.tag(carrier, ref)
+            try:
+                self.progress(f"exporting cache to {ref}", "start", "", None)
+                push(ref, state=self.state)
+                self.progress(f"exporting cache to {ref}", "done", "", None)
+            finally:
+                if carrier != image_id or named:  # an untagged built image keeps the name: its only one
+                    self.store.remove([ref])
 
 
 def ins_expand(value: str, env: Mapping[str, str], df: ins.Dockerfile, where: ins.Instruction) -> str:

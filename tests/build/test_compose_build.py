@@ -99,8 +99,8 @@ def test_defaults(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("snippet", "message"), [
-    ("cache_from: [myrepo/app:cache]", "registry caches are not supported yet"),
-    ('cache_to: ["type=registry,ref=r/app"]', "registry caches are not supported yet"),
+    ('cache_from: ["type=gha"]', "gha caches are not supported"),
+    ('cache_to: ["type=registry"]', "a registry cache needs ref="),
     ("isolation: hyperv", "only 'default' isolation"),
     ("entitlements: [device]", "unknown entitlement 'device'"),
     ("context: https://example.invalid/app.tar.gz", "only git repositories and local directories"),
@@ -219,3 +219,18 @@ def test_build_two_services(tmp_path: Path, state_root, busybox) -> None:
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stdout == ""
     assert store.resolve("pair-web").id == web.id  # cached: the same image
+
+
+def test_registry_and_inline_caches_reach_the_build_request(tmp_path: Path) -> None:
+    yaml = """
+    name: demo
+    services:
+      web:
+        build:
+          context: ./web
+          cache_from: [myrepo/app:cache, "type=registry,ref=r.example/app:c", "type=local,src=/tmp/c"]
+          cache_to: ["type=registry,ref=r.example/app:c,mode=max", "type=inline"]
+    """
+    req = build_request(session_of(tmp_path, yaml).project, "web", built={})
+    assert req.cache_from == ("myrepo/app:cache", "r.example/app:c")
+    assert req.cache_to == ("r.example/app:c",) and req.inline_cache

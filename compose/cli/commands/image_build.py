@@ -28,6 +28,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-cache", action="store_true", help="Do not use cache when building the image")
     p.add_argument("--no-cache-filter", action="append", default=[], help="Do not cache specified stages")
     p.add_argument("--pull", action="store_true", help="Always attempt to pull all referenced images")
+    p.add_argument("--cache-from", action="append", default=[], help="External cache sources (e.g., "
+                   "\"user/app:cache\", \"type=registry,ref=user/app\")")
+    p.add_argument("--cache-to", action="append", default=[], help="Cache export destinations (e.g., "
+                   "\"type=registry,ref=user/app\", \"type=inline\")")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the build output and print image ID")
     p.add_argument("--progress", choices=("auto", "plain", "tty", "quiet", "rawjson"), default="auto")
     p.add_argument("--secret", action="append", default=[], help="Secret to expose: id=mysecret[,src=/local]")
@@ -72,6 +76,9 @@ class Printer:
     def __call__(self, event: Any) -> None:
         if self.mode == "quiet":
             return
+        if event.status == "warning":
+            print(f"WARNING: {event.text}", file=self.out, flush=True)
+            return
         n = self.numbers.setdefault(event.step, len(self.numbers) + 1)
         if event.status == "log":
             self.logs.setdefault(event.step, []).append(event.text)
@@ -103,8 +110,15 @@ class Printer:
 def cmd_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from compose.build import cache_refs
+    from compose.errors import UsageError
     from runtime.api.build import Builder, BuildRequest, BuildStepFailed, is_git_url
 
+    try:
+        cache_from, _inline = cache_refs(args.cache_from)
+        cache_to, inline_cache = cache_refs(args.cache_to)
+    except ValueError as exc:
+        raise UsageError(f"invalid cache: {exc}") from None
     inline = sys.stdin.read() if args.file == "-" else None  # ``-f -``: the Dockerfile on stdin
     remote = args.context if is_git_url(args.context) else None
     request = BuildRequest(
@@ -115,7 +129,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         labels={k: v or "" for k, v in _kv(args.label, "label").items()}, tags=tuple(args.tag),
         no_cache=args.no_cache, no_cache_filter=tuple(args.no_cache_filter), pull=args.pull,
         secrets=tuple(_secret(s) for s in args.secret), network=args.network, platforms=tuple(args.platform),
-        quiet=args.quiet)
+        quiet=args.quiet, cache_from=tuple(cache_from), cache_to=tuple(cache_to), inline_cache=inline_cache)
     printer = Printer("quiet" if args.quiet else args.progress)
     try:
         image = Builder().build(request, printer)
