@@ -334,5 +334,17 @@ def manifest(layer_list: list[Layer], oci_version: str, *, created: datetime | N
     return json.dumps(body, separators=(",", ":")).encode(), [EMPTY, *(layer.data for layer in layer_list)]
 
 
-__all__ = ["ARTIFACT_TYPE", "ENVFILE_MEDIA_TYPE", "FILE_MEDIA_TYPE", "Finding", "Layer", "layers", "manifest",
-           "pre_checks", "scan_text"]
+INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
+
+
+def app_index(images: list[dict[str, Any]], subject: dict[str, Any]) -> bytes:
+    """``publish --app``: the index of the application's images (their manifest descriptors, each
+    pushed into the artifact's repository) whose ``subject`` is the compose artifact, as Docker
+    Compose writes it."""
+    body = {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": images, "subject": subject,
+            "annotations": {"com.docker.compose.version": __version__}}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+__all__ = ["ARTIFACT_TYPE", "ENVFILE_MEDIA_TYPE", "FILE_MEDIA_TYPE", "INDEX_MEDIA_TYPE", "Finding", "Layer",
+           "app_index", "layers", "manifest", "pre_checks", "scan_text"]

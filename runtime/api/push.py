@@ -14,14 +14,21 @@ from runtime.state import StateRoot
 
 
 def push(ref: str, *, state: StateRoot | None = None, progress: Callable[[PullEvent], None] | None = None,
-         config: object = None, credentials: object = None) -> PushResult:
-    """Push the image ``ref`` names to the repository ``ref`` names; the tag, digest and size."""
+         config: object = None, credentials: object = None, source: str | None = None) -> PushResult:
+    """Push the image ``ref`` names to the repository ``ref`` names; the tag, digest and size.
+    With ``source``, that image goes to the repository of ``ref`` under its manifest digest."""
     from runtime.registry.client import RegistryClient
     from runtime.registry.push import push as push_blobs
 
     store = ImageStore(state)._store
     with RegistryClient(config, credentials) as client:  # type: ignore[arg-type]
-        return push_blobs(store, client, parse(ref), events=progress)
+        return push_blobs(store, client, parse(ref), events=progress, source=source)
+
+
+def manifest_media_type(ref: str, *, state: StateRoot | None = None) -> str:
+    """The media type of the manifest the store holds for the image ``ref`` names."""
+    store = ImageStore(state)._store
+    return store.manifest(store.resolve(ref).manifest).media_type
 
 
 def push_artifact(ref: str, blobs: Sequence[bytes], manifest: bytes, media_type: str, *, config: object = None,
@@ -61,4 +68,5 @@ def pull_artifact(ref: str, *, config: object = None, credentials: object = None
         return pull_bytes(client, parse(ref))
 
 
-__all__ = ["Artifact", "ManifestRejected", "PushResult", "pinned", "pull_artifact", "push", "push_artifact"]
+__all__ = ["Artifact", "ManifestRejected", "PushResult", "manifest_media_type", "pinned", "pull_artifact", "push",
+           "push_artifact"]

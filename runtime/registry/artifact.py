@@ -44,9 +44,9 @@ def digest_of(data: bytes) -> str:
 
 def push_artifact(client: Any, ref: Reference, blobs: Sequence[bytes], manifest: bytes, media_type: str
                   ) -> PushResult:
-    """Push ``blobs`` then ``manifest`` (exact bytes) to ``ref``'s repository and tag."""
+    """Push ``blobs`` then ``manifest`` (exact bytes) to ``ref``'s repository and tag (or digest)."""
     repo = client.repository(ref)
-    tag = ref.tag or "latest"
+    tag = ref.digest or ref.tag or "latest"
     for data in dict.fromkeys(blobs):
         digest = digest_of(data)
         what = f"{ref.familiar()}: blob {digest[7:19]}"

@@ -104,15 +104,16 @@ def _fetch_missing(store: Any, client: Any, origins: list[Reference], desc: Any,
                         "load it from an archive that has the layer, or rebuild it here")
 
 
-def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent], None] | None = None
-         ) -> PushResult:
-    """Push the image named ``ref`` (its manifest for this host's platform) to ``ref``'s repository."""
+def push(store: Any, client: Any, ref: Reference, *, events: Callable[[PullEvent], None] | None = None,
+         source: str | None = None) -> PushResult:
+    """Push the image named ``ref`` (its manifest for this host's platform) to ``ref``'s repository;
+    with ``source``, that image of the store instead, under its manifest digest (no tag)."""
     emit = events or (lambda _e: None)
-    record = store.resolve(str(ref))
+    record = store.resolve(source or str(ref))
     manifest_raw = store.content.read(record.manifest)
     manifest = store.manifest(record.manifest)
     repo = client.repository(ref)
-    tag = ref.tag or (ref.digest or "latest")
+    tag = record.manifest if source else ref.tag or (ref.digest or "latest")
     emit(PullEvent(ref.familiar_repository if hasattr(ref, "familiar_repository") else repo.name,
                    "The push refers to repository", 0, 0))
     # repositories of the same registry that already hold this image: blobs are mounted from them

@@ -201,3 +201,41 @@ def test_publish_pushes_the_images_the_project_builds_first(state_root, registry
     layers = _manifest(registry, "apps/pinned-built", "1")["layers"]
     override = _blob(registry, "apps/pinned-built", layers[-1]["digest"]).decode()
     assert f"{image}@{pushed}" in override  # pinned to the digest of what the push made
+
+
+def test_publish_app_pushes_every_image_and_an_index_whose_subject_is_the_artifact(state_root, registry,
+                                                                                   tmp_path: Path) -> None:
+    ctx = tmp_path / "app" / "ctx"
+    ctx.mkdir(parents=True)
+    (ctx / "hello").write_text("hello\n")
+    (ctx / "Dockerfile").write_text("FROM scratch\nCOPY hello /hello\n")
+    db = f"{registry.host}/lib/db:1"  # only in the registry: pulled for the copy
+    assert _cli("image", "build", "-q", "-t", db, str(ctx)).returncode == 0
+    assert _cli("image", "push", "-q", db).returncode == 0
+    assert _cli("image", "rm", db).returncode == 0
+    web = f"{registry.host}/apps/web-app:1"
+    main = _write(tmp_path, f"services:\n  web:\n    build: ./ctx\n    image: {web}\n"
+                            f"  db:\n    image: {db}\n".encode())
+    (ctx / "hello").write_text("web\n")
+    assert _cli("-f", str(main), "build", "-q", "web").returncode == 0
+    done = _cli("-f", str(main), "publish", "--app", f"{registry.host}/apps/full:1")
+    assert done.returncode == 0, done.stderr.decode()
+    artifact = httpx.get(f"{registry.base}/v2/apps/full/manifests/1", headers={"Accept": ACCEPT}).content
+    revisions = registry.storage / "docker/registry/v2/repositories/apps/full/_manifests/revisions/sha256"
+    docs = {}
+    for rev in revisions.iterdir():
+        reply = httpx.get(f"{registry.base}/v2/apps/full/manifests/sha256:{rev.name}",
+                          headers={"Accept": f"{ACCEPT}, application/vnd.oci.image.index.v1+json, "
+                                             "application/vnd.docker.distribution.manifest.v2+json"})
+        assert reply.status_code == 200
+        docs[f"sha256:{rev.name}"] = json.loads(reply.content)
+    index = [d for d in docs.values() if d.get("mediaType") == "application/vnd.oci.image.index.v1+json"]
+    assert len(index) == 1, docs
+    assert index[0]["subject"]["digest"] == "sha256:" + hashlib.sha256(artifact).hexdigest()
+    assert index[0]["subject"]["artifactType"] == "application/vnd.docker.compose.project"
+    listed = {m["digest"] for m in index[0]["manifests"]}
+    expected = set()
+    for repo in ("apps/web-app", "lib/db"):
+        reply = httpx.get(f"{registry.base}/v2/{repo}/manifests/1", headers={"Accept": ACCEPT})
+        expected.add("sha256:" + hashlib.sha256(reply.content).hexdigest())
+    assert listed == expected and listed <= set(docs)  # both images are in the artifact's repository too

@@ -57,8 +57,6 @@ def run(opts: Any, args: argparse.Namespace) -> int:
 
     if "@" in args.repository:
         raise UsageError(f"invalid reference {args.repository!r}: publish takes REPOSITORY[:TAG], not a digest")
-    if args.app:
-        raise UsageError("publish --app (an index of the application's images) is not supported yet")
     import dataclasses
 
     session = load_session(dataclasses.replace(opts, profiles=(*opts.profiles, "*")))  # every service, as Docker
@@ -91,7 +89,44 @@ def run(opts: Any, args: argparse.Namespace) -> int:
     except ManifestRejected:
         if args.oci_version:
             raise
-        body, blobs = publish.manifest(layers, "1.0")  # a registry without OCI 1.1 support
+        version = "1.0"
+        body, blobs = publish.manifest(layers, version)  # a registry without OCI 1.1 support
         result = push_artifact(args.repository, blobs, body, publish.MANIFEST_MEDIA_TYPE)
+    if args.app:
+        _push_app(project, args.repository, result, version)
     print(f"{args.repository} published ({result.digest})", file=sys.stderr, flush=True)
     return 0
+
+
+def _push_app(project: Any, repository: str, artifact: Any, version: str) -> None:
+    """``--app``: every service's image into the artifact's repository (by digest, pulled first
+    when the store lacks it), then an index of them whose subject is the artifact."""
+    import hashlib
+
+    from compose import publish
+    from runtime.api.push import manifest_media_type, push, push_artifact
+    from runtime.api.registry import Registry
+    from runtime.errors import NotFound
+    from runtime.images.reference import parse
+
+    target = parse(repository)
+    bare = f"{target.domain}/{target.path}"
+    images = []
+    for name in sorted(project.services):
+        image = project.services[name].image
+        if not image:
+            continue
+        try:
+            media_type = manifest_media_type(image)
+        except NotFound:
+            with Registry() as registry:
+                registry.pull(image)
+            media_type = manifest_media_type(image)
+        pushed = push(bare, source=image)
+        images.append({"mediaType": media_type or publish.MANIFEST_MEDIA_TYPE, "digest": pushed.digest,
+                       "size": pushed.size})
+    subject = {"mediaType": publish.MANIFEST_MEDIA_TYPE, "digest": artifact.digest, "size": artifact.size}
+    if version == "1.1":
+        subject["artifactType"] = publish.ARTIFACT_TYPE
+    body = publish.app_index(images, subject)
+    push_artifact(f"{bare}@{'sha256:' + hashlib.sha256(body).hexdigest()}", [], body, publish.INDEX_MEDIA_TYPE)
