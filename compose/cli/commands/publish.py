@@ -4,10 +4,11 @@ As ``docker compose publish``: the checks first (a service with only a build sec
 bind mounts, credential-like values and environment variables ask, ``-y`` answers yes, and
 without a terminal an unanswered question refuses), then the images of the services that build
 and name theirs are pushed as ``push`` pushes them (a failure only warned about), then one layer
-per compose file and the files they extend, env files with ``--with-env``, an ``image-digests.yaml`` override with
-``--resolve-image-digests``, and an OCI 1.1 manifest (``artifactType``
-``application/vnd.docker.compose.project``), or the 1.0 shape when asked or when the registry
-refuses 1.1 with a client error.
+per compose file and the files they extend, env files with ``--with-env``, an
+``image-digests.yaml`` override with ``--resolve-image-digests``, and an OCI 1.1 manifest
+(``artifactType`` ``application/vnd.docker.compose.project``), or the 1.0 shape when asked or when the registry
+refuses 1.1 with a client error; with ``--app`` the images too, copied into the artifact's
+repository, and an index of them whose subject is the artifact.
 """
 
 from __future__ import annotations
