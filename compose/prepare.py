@@ -111,8 +111,6 @@ def plan_images(session: Any, names: Iterable[str], *, pull: str = "missing",
 def pull_images(session: Any, steps: list[ImageStep], *, quiet: bool = False, ignore_failures: bool = False,
                 out: Any = None) -> list[tuple[str, BaseException]]:
     """Pull each step's image once (services sharing an image share the pull), in parallel."""
-    from runtime.api.registry import Registry
-
     out = out or sys.stderr
     project = session.project
     by_image: dict[tuple[str, str], list[str]] = {}
@@ -122,6 +120,8 @@ def pull_images(session: Any, steps: list[ImageStep], *, quiet: bool = False, ig
     failures: list[tuple[str, BaseException]] = []
     if not by_image:
         return failures
+    from runtime.api.registry import Registry  # the registry client loads httpx: only when there is a pull
+
     registry = Registry(session.rt.state)
 
     def one(key: tuple[str, str]) -> None:

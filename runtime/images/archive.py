@@ -313,7 +313,11 @@ def load(store: ImageStore, source: Path | BinaryIO, *, platform: Platform | Non
         if isinstance(source, Path) and source.is_dir():
             _read_directory(archive, source)
         elif isinstance(source, Path):
-            with open(source, "rb") as f:
+            try:
+                f = open(source, "rb")  # noqa: SIM115 (closed below)
+            except OSError as exc:
+                raise ImageError(f"open {source}: {(exc.strerror or str(exc)).lower()}") from None
+            with f:
                 _read_stream(archive, f, source.stat().st_size, progress)
         else:
             _read_stream(archive, source, 0, progress)

@@ -129,6 +129,8 @@ def test_errors_are_one_line(capsys: pytest.CaptureFixture[str], state_root, tmp
     assert code == 1 and err.count("\n") == 1 and err.startswith("pycompose: ")
     code, _, err = run(capsys, "image", "tag", "busybox", "Bad:Name")
     assert code == 1 and err.count("\n") == 1
+    code, _, err = run(capsys, "image", "load", "-i", str(tmp_path / "absent.tar"))
+    assert code == 1 and err == f"pycompose: open {tmp_path / 'absent.tar'}: no such file or directory\n"
 
 
 def test_help_does_not_import_heavy_modules() -> None:

@@ -53,3 +53,17 @@ def test_decide(svc: Svc, present: bool, kw: dict, expected: str):
 def test_build_policy_without_build_section():
     with pytest.raises(ConfigError, match="pull_policy build but no build section"):
         decide(Svc(pull_policy="build"), "busybox", True)
+
+
+def test_nothing_to_pull_loads_no_registry_client() -> None:
+    # up with every image present must not pay for httpx and the registry client (~0.1 s)
+    import subprocess
+    import sys
+
+    code = ("import sys, types; from compose.prepare import pull_images; "
+            "session = types.SimpleNamespace(project=types.SimpleNamespace(services={})); "
+            "assert pull_images(session, []) == []; "
+            "print(sorted(m for m in ('httpx', 'runtime.registry.client') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]"]
