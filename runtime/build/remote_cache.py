@@ -61,9 +61,11 @@ def import_from(store: Any, cache: Any, image_id: str) -> int:
             known = cache.get(key)
             if known is not None and store.records.get(known) is not None:
                 continue
-            step_config = json.loads(raw)
-            if not 0 <= count <= len(manifest.layers) or \
-                    list((step_config.get("rootfs") or {}).get("diff_ids") or []) != diff_ids[:count]:
+            try:
+                step_diff_ids = list((json.loads(raw).get("rootfs") or {}).get("diff_ids") or [])
+            except (ValueError, AttributeError):
+                raise ImageError(f"image {image_id}: build cache entry {key[:12]} has no valid config") from None
+            if not 0 <= count <= len(manifest.layers) or step_diff_ids != diff_ids[:count]:
                 raise ImageError(f"image {image_id}: build cache entry {key[:12]} does not match its layers")
             data = raw.encode()
             config_digest = store.put_bytes(session, data)
