@@ -162,9 +162,15 @@ def commit_image(store: Any, base_image_id: str | None, layers: Sequence[LayerBl
 
 def _register(store: ImageStore, session: IngestSession, doc: dict[str, Any], layers: list[Descriptor],
               names: list[Reference]) -> ImageRecord:
-    raw = json.dumps(doc, separators=(",", ":")).encode()
+    return register_raw(store, session, json.dumps(doc, separators=(",", ":")).encode(), layers, names)
+
+
+def register_raw(store: ImageStore, session: IngestSession, raw: bytes, layers: Sequence[Descriptor],
+                 names: list[Reference]) -> ImageRecord:
+    """The config ``raw`` (exact bytes) and an OCI manifest of it and ``layers`` (blobs the
+    store has) into the store, registered under ``names``."""
     config_digest = store.put_bytes(session, raw)
-    manifest = manifest_json(Descriptor(OCI_CONFIG, config_digest, len(raw)), layers)
+    manifest = manifest_json(Descriptor(OCI_CONFIG, config_digest, len(raw)), list(layers))
     return store.register(store.put_bytes(session, manifest), names)
 
 

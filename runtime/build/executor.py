@@ -865,16 +865,16 @@ class Executor:
             raw = json.loads(self.store.content.read(self.store.manifest(record.manifest).config.digest))
             raw[remote_cache.CONFIG_KEY] = remote_cache.entries(self.store, state.chain)
             carrier = commit_raw_config(self.store, image_id, raw).id
-        named = bool(self.store.tags_of(carrier))
-        for ref in self.opts.cache_to:
-            self.store.tag(carrier, ref)
-            try:
+        keep = carrier == image_id and not self.store.tags_of(carrier)  # an untagged built image: its only names
+        try:
+            for ref in self.opts.cache_to:
+                self.store.tag(carrier, ref)
                 self.progress(f"exporting cache to {ref}", "start", "", None)
                 push(ref, state=self.state)
                 self.progress(f"exporting cache to {ref}", "done", "", None)
-            finally:
-                if carrier != image_id or named:  # an untagged built image keeps the name: its only one
-                    self.store.remove([ref])
+        finally:
+            if not keep:  # all at once: the carrier made here goes with its last name
+                self.store.remove(list(self.opts.cache_to))
 
 
 def ins_expand(value: str, env: Mapping[str, str], df: ins.Dockerfile, where: ins.Instruction) -> str:

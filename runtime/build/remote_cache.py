@@ -24,8 +24,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from runtime.build.commit import register_raw
 from runtime.images.errors import ImageError
-from runtime.images.manifest import OCI_CONFIG, Descriptor, manifest_json
 
 CONFIG_KEY = "io.pycompose.build.cache.v0"
 
@@ -67,10 +67,7 @@ def import_from(store: Any, cache: Any, image_id: str) -> int:
                 raise ImageError(f"image {image_id}: build cache entry {key[:12]} has no valid config") from None
             if not 0 <= count <= len(manifest.layers) or step_diff_ids != diff_ids[:count]:
                 raise ImageError(f"image {image_id}: build cache entry {key[:12]} does not match its layers")
-            data = raw.encode()
-            config_digest = store.put_bytes(session, data)
-            body = manifest_json(Descriptor(OCI_CONFIG, config_digest, len(data)), list(manifest.layers[:count]))
-            made = store.register(store.put_bytes(session, body), [])
+            made = register_raw(store, session, raw.encode(), manifest.layers[:count], [])
             cache.put(key, made.id)
             added += 1
     return added

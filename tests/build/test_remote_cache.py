@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.container.container_helpers import cli
@@ -49,8 +50,10 @@ def test_a_cache_exported_to_a_registry_gives_the_run_step_back(containers, busy
     image, cache = f"{registry.host}/apps/web:1", f"{registry.host}/apps/web:cache"
     if mode == "registry":
         _ok("image", "build", "--progress", "plain", "-t", image, "--cache-to", f"type=registry,ref={cache}",
-            str(ctx))
+            "--cache-to", f"{registry.host}/apps/web:cache2", str(ctx))
         source = cache
+        tags = httpx.get(f"{registry.base}/v2/apps/web/tags/list").json()["tags"]
+        assert sorted(tags) == ["cache", "cache2"]  # every reference got the carrying image
         assert "cache" not in _ok("image", "ls", f"{registry.host}/apps/web")  # the export is no local image
     else:
         _ok("image", "build", "--progress", "plain", "-t", image, "--cache-to", "type=inline", str(ctx))

@@ -6,8 +6,8 @@ without a terminal an unanswered question refuses), then the images of the servi
 and name theirs are pushed as ``push`` pushes them (a failure only warned about), then one layer
 per compose file and the files they extend, env files with ``--with-env``, an
 ``image-digests.yaml`` override with ``--resolve-image-digests``, and an OCI 1.1 manifest
-(``artifactType`` ``application/vnd.docker.compose.project``), or the 1.0 shape when asked or when the registry
-refuses 1.1 with a client error; with ``--app`` the images too, copied into the artifact's
+(``artifactType`` ``application/vnd.docker.compose.project``), or the 1.0 shape when asked or
+when the registry refuses 1.1 with a client error; with ``--app`` the images too, copied into the artifact's
 repository, and an index of them whose subject is the artifact.
 """
 
@@ -102,8 +102,6 @@ def run(opts: Any, args: argparse.Namespace) -> int:
 def _push_app(project: Any, repository: str, artifact: Any, version: str) -> None:
     """``--app``: every service's image into the artifact's repository (by digest, pulled first
     when the store lacks it), then an index of them whose subject is the artifact."""
-    import hashlib
-
     from compose import publish
     from runtime.api.push import manifest_media_type, push, push_artifact
     from runtime.api.registry import Registry
@@ -130,4 +128,4 @@ def _push_app(project: Any, repository: str, artifact: Any, version: str) -> Non
     if version == "1.1":
         subject["artifactType"] = publish.ARTIFACT_TYPE
     body = publish.app_index(images, subject)
-    push_artifact(f"{bare}@{'sha256:' + hashlib.sha256(body).hexdigest()}", [], body, publish.INDEX_MEDIA_TYPE)
+    push_artifact(f"{bare}@{publish.digest_of(body)}", [], body, publish.INDEX_MEDIA_TYPE)

@@ -40,14 +40,13 @@ def push_one(ref: str, *, quiet: bool, out: Any = sys.stdout) -> None:
 
 
 def push_services(project: Any, names: list[str], *, quiet: bool, ignore_failures: bool,
-                  out: Any = sys.stdout) -> int:
+                  out: Any = sys.stdout) -> None:
     """Push the images of ``names`` as ``docker compose push`` selects them: only services that
     build their image and name it (``image`` and ``build.tags``); the others are skipped, since
     their image came from a registry. A failure stops the push unless ``ignore_failures``, which
-    warns on stderr and goes on; the number of failures."""
+    warns on stderr and goes on."""
     from runtime.errors import PyComposeError
 
-    failures = 0
     for name in names:
         service = project.services[name]
         if service.build is None or not service.image:
@@ -58,9 +57,7 @@ def push_services(project: Any, names: list[str], *, quiet: bool, ignore_failure
             except PyComposeError as exc:
                 if not ignore_failures:
                     raise
-                failures += 1
                 print(f"WARN[0000] Pushing {name}: {exc}", file=sys.stderr, flush=True)
-    return failures
 
 
 def run(opts: Any, args: argparse.Namespace) -> int:
