@@ -30,28 +30,34 @@ def _error(service: str, key: str, message: str) -> ConfigError:
     return ConfigError(f"service {service!r}: build.{key}: {message}")
 
 
-def cache_refs(entries: Sequence[str]) -> tuple[list[str], bool]:
+def cache_refs(entries: Sequence[str]) -> tuple[list[str], bool, list[str]]:
     """The registry references of ``cache_from`` / ``cache_to`` entries (``ref`` or
-    ``type=registry,ref=…``) and whether one is ``type=inline``; ``type=local`` is the store's
-    own cache, always used; other kinds (gha, s3, azblob) raise ``ValueError``."""
-    refs, inline = [], False
+    ``type=registry,ref=…[,mode=min|max]``), whether one is ``type=inline`` and the references
+    to export with ``mode=max``; ``type=local`` is the store's own cache, always used; other
+    kinds (gha, s3, azblob) raise ``ValueError``."""
+    refs, inline, full = [], False, []
     for entry in entries:
         fields = dict(part.partition("=")[::2] for part in entry.split(",")) if "=" in entry else {}
         kind = fields.get("type", "registry" if not fields else "")
+        mode = fields.get("mode", "min")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{entry!r}: mode={mode} is not a cache mode (use mode=min or mode=max)")
         if kind == "inline":
-            inline = True
+            inline = True  # inline caches only have min, as BuildKit's
         elif kind == "registry":
             ref = fields.get("ref", entry if not fields else "")
             if not ref:
                 raise ValueError(f"{entry!r}: a registry cache needs ref=NAME[:TAG]")
             refs.append(ref)
+            if mode == "max":
+                full.append(ref)
         elif kind not in _LOCAL_CACHES:
             raise ValueError(f"{entry!r}: {kind or 'this'} caches are not supported (use a registry reference, "
                              "type=registry,ref=..., type=inline or type=local)")
-    return refs, inline
+    return refs, inline, full
 
 
-def _caches(service: str, key: str, entries: Sequence[str]) -> tuple[list[str], bool]:
+def _caches(service: str, key: str, entries: Sequence[str]) -> tuple[list[str], bool, list[str]]:
     try:
         return cache_refs(entries)
     except ValueError as exc:
@@ -135,8 +141,8 @@ def build_request(project: Any, name: str, *, no_cache: bool = False, pull: bool
             contexts[key] = value
         else:
             contexts[key] = os.fspath(value if os.path.isabs(value) else context / value)
-    cache_from, _inline = _caches(name, "cache_from", spec.cache_from)
-    cache_to, inline_cache = _caches(name, "cache_to", spec.cache_to)
+    cache_from = _caches(name, "cache_from", spec.cache_from)[0]
+    cache_to, inline_cache, cache_max = _caches(name, "cache_to", spec.cache_to)
     if spec.isolation not in ("", "default"):
         raise _error(name, "isolation", f"{spec.isolation!r}: only 'default' isolation exists on Linux")
     for entitlement in spec.entitlements:
@@ -154,7 +160,7 @@ def build_request(project: Any, name: str, *, no_cache: bool = False, pull: bool
         network=spec.network or None, extra_hosts=_extra_hosts(name, spec.extra_hosts),
         shm_size=spec.shm_size or None, additional_contexts=contexts, platforms=platforms, ulimits=ulimits,
         privileged=spec.privileged, quiet=quiet, cache_from=tuple(cache_from), cache_to=tuple(cache_to),
-        inline_cache=inline_cache)
+        cache_to_max=tuple(cache_max), inline_cache=inline_cache)
 
 
 def image_labels(project: str, service: str, own: Mapping[str, str]) -> dict[str, str]:

@@ -63,6 +63,7 @@ class BuildRequest:
     context_url: str | None = None  # a git repository (``URL#ref:subdir``); then ``context`` is unused
     cache_from: tuple[str, ...] = ()  # images (pulled when missing) whose carried build cache to use
     cache_to: tuple[str, ...] = ()  # references to push an image carrying this build's cache to
+    cache_to_max: tuple[str, ...] = ()  # those of them exported with mode=max (every stage's steps)
     inline_cache: bool = False  # the built image carries its build cache (also BUILDKIT_INLINE_CACHE=1)
 
 
@@ -122,7 +123,7 @@ class Builder:
                        labels=dict(request.labels), no_cache=request.no_cache,
                        no_cache_filter=request.no_cache_filter, network=request.network, secrets=secrets,
                        epoch=epoch, pull=request.pull, contexts=contexts, cache_from=request.cache_from,
-                       cache_to=request.cache_to,
+                       cache_to=request.cache_to, cache_to_max=request.cache_to_max,
                        inline_cache=request.inline_cache or args.get("BUILDKIT_INLINE_CACHE") in ("1", "true"))
 
         def emit(step: str, status: str, text: str, elapsed: float | None) -> None:

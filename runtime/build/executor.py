@@ -103,6 +103,7 @@ class Options:
     contexts: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name -> ("dir"|"image", where)
     cache_from: tuple[str, ...] = ()  # images whose carried build cache to use (runtime.build.remote_cache)
     cache_to: tuple[str, ...] = ()  # references to push an image carrying this build's cache to
+    cache_to_max: tuple[str, ...] = ()  # those exported with mode=max: the steps of every stage built
     inline_cache: bool = False  # the built image itself carries its cache
 
 
@@ -853,28 +854,35 @@ class Executor:
         return image.id
 
     def _export_cache(self, state: StageState, image_id: str) -> None:
-        """``cache_to`` registries: an image carrying the cache (the built one when it carries it
-        already, else the same image with the cache added) pushed to each reference, whose
-        name is dropped here again afterwards (as BuildKit, the export is not a local image)."""
+        """``cache_to`` registries: an image carrying the cache pushed to each reference, whose
+        name is dropped here again afterwards (as BuildKit, the export is not a local image).
+        ``mode=min``: the built image when it carries its cache already, else the same image with
+        the cache added; ``mode=max``: see :func:`remote_cache.max_carrier`."""
         from runtime.api.push import push
         from runtime.build import remote_cache
 
-        carrier = image_id
-        if not self.opts.inline_cache:
-            record = self.store.records.get(image_id)
-            raw = json.loads(self.store.content.read(self.store.manifest(record.manifest).config.digest))
-            raw[remote_cache.CONFIG_KEY] = remote_cache.entries(self.store, state.chain)
-            carrier = commit_raw_config(self.store, image_id, raw).id
-        keep = carrier == image_id and not self.store.tags_of(carrier)  # an untagged built image: its only names
+        carriers: dict[str, str] = {}
+        if any(ref not in self.opts.cache_to_max for ref in self.opts.cache_to):
+            carrier = image_id
+            if not self.opts.inline_cache:
+                record = self.store.records.get(image_id)
+                raw = json.loads(self.store.content.read(self.store.manifest(record.manifest).config.digest))
+                raw[remote_cache.CONFIG_KEY] = remote_cache.entries(self.store, state.chain)
+                carrier = commit_raw_config(self.store, image_id, raw).id
+            carriers["min"] = carrier
+        if self.opts.cache_to_max:
+            chains = [state.chain, *(s.chain for _i, s in sorted(self.stages.items()) if s is not state)]
+            carriers["max"] = remote_cache.max_carrier(self.store, image_id, chains)
+        of = {ref: carriers["max" if ref in self.opts.cache_to_max else "min"] for ref in self.opts.cache_to}
+        keep = not self.store.tags_of(image_id)  # an untagged built image carrying its cache: its only names
         try:
-            for ref in self.opts.cache_to:
+            for ref, carrier in of.items():
                 self.store.tag(carrier, ref)
                 self.progress(f"exporting cache to {ref}", "start", "", None)
                 push(ref, state=self.state)
                 self.progress(f"exporting cache to {ref}", "done", "", None)
-        finally:
-            if not keep:  # all at once: the carrier made here goes with its last name
-                self.store.remove(list(self.opts.cache_to))
+        finally:  # all at once: a carrier made here goes with its last name
+            self.store.remove([ref for ref, carrier in of.items() if not (keep and carrier == image_id)])
 
 
 def ins_expand(value: str, env: Mapping[str, str], df: ins.Dockerfile, where: ins.Instruction) -> str:

@@ -101,6 +101,7 @@ def test_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("snippet", "message"), [
     ('cache_from: ["type=gha"]', "gha caches are not supported"),
     ('cache_to: ["type=registry"]', "a registry cache needs ref="),
+    ('cache_to: ["type=registry,ref=r.example/app:c,mode=all"]', "mode=all is not a cache mode"),
     ("isolation: hyperv", "only 'default' isolation"),
     ("entitlements: [device]", "unknown entitlement 'device'"),
     ("context: https://example.invalid/app.tar.gz", "only git repositories and local directories"),
@@ -229,8 +230,9 @@ def test_registry_and_inline_caches_reach_the_build_request(tmp_path: Path) -> N
         build:
           context: ./web
           cache_from: [myrepo/app:cache, "type=registry,ref=r.example/app:c", "type=local,src=/tmp/c"]
-          cache_to: ["type=registry,ref=r.example/app:c,mode=max", "type=inline"]
+          cache_to: ["type=registry,ref=r.example/app:c,mode=max", "type=inline", "r.example/app:min"]
     """
     req = build_request(session_of(tmp_path, yaml).project, "web", built={})
     assert req.cache_from == ("myrepo/app:cache", "r.example/app:c")
-    assert req.cache_to == ("r.example/app:c",) and req.inline_cache
+    assert req.cache_to == ("r.example/app:c", "r.example/app:min") and req.inline_cache
+    assert req.cache_to_max == ("r.example/app:c",)

@@ -86,3 +86,35 @@ def test_a_cache_that_cannot_be_fetched_only_warns(containers, busybox, registry
     done = cli("image", "build", "-t", "local/web:1", "--cache-to", "type=gha", str(ctx))
     err = done.stderr.decode()
     assert done.returncode != 0 and "gha caches are not supported" in err and len(err.strip().splitlines()) == 1
+
+
+MULTI = ("FROM busybox AS gen\nRUN head -c 16 /dev/urandom | od -An -tx1 > /gen\n"
+         "FROM busybox\nCOPY a /a\nCOPY --from=gen /gen /gen\nRUN head -c 16 /dev/urandom | od -An -tx1 > /rand\n")
+
+
+def _cached(out: str, text: str) -> bool:
+    step = next(line.split()[0] for line in out.splitlines() if text in line)
+    return f"{step} CACHED" in out
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_mode_max_also_carries_the_other_stages(containers, busybox, registry,  # noqa: F811
+                                                tmp_path: Path, mode: str) -> None:
+    ctx = _context(tmp_path)
+    (ctx / "Dockerfile").write_text(MULTI)
+    image, cache = f"{registry.host}/apps/multi:1", f"{registry.host}/apps/multi:cache-{mode}"
+    _ok("image", "build", "-q", "-t", image, "--cache-to", f"type=registry,ref={cache},mode={mode}", str(ctx))
+    first = _ok("container", "run", "--rm", image, "cat", "/gen", "/rand")
+    _forget(image)
+    # the first stage alone, from the cache: only max carries its RUN
+    out = _ok("image", "build", "--progress", "plain", "--target", "gen", "-t", "local/gen:1",
+              "--cache-from", cache, str(ctx))
+    assert _cached(out, "> /gen") == (mode == "max"), out
+    gen = _ok("container", "run", "--rm", "local/gen:1", "cat", "/gen")
+    assert (gen == first.splitlines(keepends=True)[0]) == (mode == "max")
+    _forget("local/gen:1")
+    # the whole build: both modes carry the target stage's steps
+    out = _ok("image", "build", "--progress", "plain", "-t", image, "--cache-from", cache, str(ctx))
+    assert _cached(out, "> /rand") == (mode == "max"), out  # min: /gen was made again, so /rand's step runs
+    if mode == "max":
+        assert _ok("container", "run", "--rm", image, "cat", "/gen", "/rand") == first

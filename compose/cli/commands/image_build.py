@@ -115,8 +115,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from runtime.api.build import Builder, BuildRequest, BuildStepFailed, is_git_url
 
     try:
-        cache_from, _inline = cache_refs(args.cache_from)
-        cache_to, inline_cache = cache_refs(args.cache_to)
+        cache_from = cache_refs(args.cache_from)[0]
+        cache_to, inline_cache, cache_max = cache_refs(args.cache_to)
     except ValueError as exc:
         raise UsageError(f"invalid cache: {exc}") from None
     inline = sys.stdin.read() if args.file == "-" else None  # ``-f -``: the Dockerfile on stdin
@@ -129,7 +129,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         labels={k: v or "" for k, v in _kv(args.label, "label").items()}, tags=tuple(args.tag),
         no_cache=args.no_cache, no_cache_filter=tuple(args.no_cache_filter), pull=args.pull,
         secrets=tuple(_secret(s) for s in args.secret), network=args.network, platforms=tuple(args.platform),
-        quiet=args.quiet, cache_from=tuple(cache_from), cache_to=tuple(cache_to), inline_cache=inline_cache)
+        quiet=args.quiet, cache_from=tuple(cache_from), cache_to=tuple(cache_to),
+        cache_to_max=tuple(cache_max), inline_cache=inline_cache)
     printer = Printer("quiet" if args.quiet else args.progress)
     try:
         image = Builder().build(request, printer)
